@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine, builds Hearth and runs the whole test suite twice: once in a
+# Release build with warnings as errors, once in an address+undefined sanitizer build.
+# Exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+hearth_install_packages "${hearth_apt_packages[@]}" "${hearth_test_packages[@]}"
+hearth_install_npm
+[[ -x "$hearth_root/tests/node/setup.sh" ]] && "$hearth_root/tests/node/setup.sh"
+
+jobs="$(nproc)"
+status=0
+
+echo "== Release build and tests"
+hearth_build "$hearth_root/build/test-release" -DCMAKE_BUILD_TYPE=Release -DHEARTH_WERROR=ON
+(cd "$hearth_root/build/test-release" && ctest --output-on-failure -j "$jobs" --timeout 300) || status=1
+
+echo "== Sanitizer (address+undefined) build and tests"
+hearth_build "$hearth_root/build/test-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_SANITIZE=ON \
+    -DHEARTH_WERROR=ON -DHEARTH_BUILD_BENCH=OFF
+(cd "$hearth_root/build/test-sanitize" &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j "$jobs" --timeout 600) || status=1
+
+exit $status
