@@ -1,1 +1,429 @@
-// placeholder
+#include "framework/node.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <future>
+#include <random>
+#include <stdexcept>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/logger.h>
+
+#include "framework/address.hpp"
+#include "framework/detail/inbound.hpp"
+#include "framework/log.hpp"
+#include "framework/metrics.hpp"
+#include "framework/service.hpp"
+
+namespace hearth {
+namespace {
+
+std::uint64_t random_incarnation() {
+    std::random_device rd;
+    std::uint64_t v = 0;
+    while (v == 0) v = (std::uint64_t{rd()} << 32) ^ rd();
+    return v;
+}
+
+std::string describe(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "a non-standard exception";
+    }
+}
+
+/// A request from another node: the payload is decoded by the handler, on the service's
+/// worker, and the reply goes back through the transport's callback.
+class remote_request final : public detail::inbound {
+public:
+    remote_request(service& target, node::inbound_request&& r)
+        : inbound(target, {}, std::move(r.context)),
+          route_storage_(std::move(r.route)),
+          codec_(r.codec),
+          payload_(std::move(r.payload)),
+          reply_(std::move(r.reply)) {
+        route_ = route_storage_;
+    }
+
+    awaitable<void> execute(worker& w) override {
+        detail::handler_base* h = target_.find_handler(route_);
+        if (!h) {
+            reject(w, missing_handler());
+            co_return;
+        }
+        detail::encoded_outcome out;
+        std::exception_ptr failure;
+        try {
+            out = co_await h->invoke_encoded(context_, codec_, payload_);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) out.error = handler_failure(w, failure);
+        if (reply_) reply_(remote_outcome{std::move(out.error), codec_, std::move(out.payload)});
+    }
+
+    void reject(worker&, rpc::error e) override {
+        if (reply_) reply_(remote_outcome{std::move(e), codec_, {}});
+    }
+
+private:
+    std::string route_storage_;
+    rpc::codec codec_;
+    std::string payload_;
+    std::function<void(remote_outcome)> reply_;
+};
+
+/// A remote reply, run on the caller's worker.
+class remote_reply final : public detail::message {
+public:
+    remote_reply(std::uint64_t id, remote_outcome&& o) : id_(id), outcome_(std::move(o)) {}
+    void run(worker& w) override {
+        std::unique_ptr<remote_reply> self(this);
+        auto c = w.calls().take(id_);
+        if (!c) {
+            w.stats().late_replies.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (outcome_.error)
+            c->sink->set_error(std::move(*outcome_.error));
+        else
+            c->sink->set_encoded(outcome_.codec, outcome_.payload);
+        std::move(c->handler)();
+    }
+
+private:
+    std::uint64_t id_;
+    remote_outcome outcome_;
+};
+
+}  // namespace
+
+node::node(node_config config)
+    : config_(std::move(config)),
+      incarnation_(random_incarnation()),
+      log_(hearth::make_logger(config_.name, config_.log_level)),
+      metrics_(std::make_unique<hearth::metrics>()),
+      registry_(std::make_shared<detail::service_registry>()) {
+    if (!valid_name(config_.name))
+        throw std::invalid_argument("'" + config_.name + "' is not a valid node name (letters, digits, '-', '_', ':').");
+    unsigned threads = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
+    config_.threads = threads;
+    for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+}
+
+node::~node() {
+    bool started;
+    {
+        std::lock_guard lock(stop_mutex_);
+        started = started_;
+    }
+    if (started) {
+        request_stop();
+        wait();
+    }
+    // Coroutines still suspended on the workers go first (they may touch their services),
+    // then the io_contexts (inside each worker), then the services.
+    for (auto& w : workers_) w->teardown();
+    workers_.clear();
+    services_.clear();
+}
+
+std::shared_ptr<spdlog::logger> node::make_logger(std::string_view component) const {
+    return hearth::make_logger(config_.name + "/" + std::string(component), config_.log_level);
+}
+
+service& node::register_service(std::unique_ptr<service> s, service_options options) {
+    if (!valid_name(options.name))
+        throw std::invalid_argument("'" + options.name + "' is not a valid service name (letters, digits, '-', '_', ':').");
+    if (options.worker && *options.worker >= workers_.size())
+        throw std::invalid_argument("Service '" + options.name + "' asks for worker " + std::to_string(*options.worker) +
+                                    " but node '" + name() + "' has " + std::to_string(workers_.size()) + ".");
+    service& ref = *s;
+    {
+        std::lock_guard lock(registry_mutex_);
+        if (registry_->find(options.name))
+            throw std::invalid_argument("A service named '" + options.name + "' already exists on node '" + name() + "'.");
+        const unsigned w = options.worker ? *options.worker : (next_worker_++ % worker_count());
+        if (options.serial) ref.set_serial(true);
+        if (options.mailbox_capacity) ref.set_mailbox_capacity(options.mailbox_capacity);
+        ref.attach(*this, *workers_[w], options.name, make_logger(options.name));
+        auto next = std::make_shared<detail::service_registry>(*registry_);
+        next->by_name.emplace(options.name, &ref);
+        registry_ = std::move(next);
+        registry_version_.fetch_add(1, std::memory_order_release);
+        services_.push_back(std::move(s));
+    }
+    if (running()) start_service(ref);
+    return ref;
+}
+
+void node::start_service(service& s) {
+    spawn(s.home().index(), [&s] { return s.run_start(); }, "on_start of " + s.name());
+}
+
+service* node::find_service(std::string_view name) const {
+    worker* w = worker::current();
+    if (w && &w->owner() == this) return w->find_service(name);
+    std::lock_guard lock(registry_mutex_);
+    return registry_->find(name);
+}
+
+std::shared_ptr<const detail::service_registry> node::registry_snapshot() const {
+    std::lock_guard lock(registry_mutex_);
+    return registry_;
+}
+
+std::vector<std::string> node::service_names() const {
+    std::vector<std::string> names;
+    {
+        std::lock_guard lock(registry_mutex_);
+        for (const auto& [n, s] : registry_->by_name) names.push_back(n);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+void node::set_transport(std::shared_ptr<remote_transport> t) {
+    transport_raw_.store(t.get(), std::memory_order_release);
+    std::lock_guard lock(registry_mutex_);
+    transport_ = std::move(t);
+}
+
+std::shared_ptr<remote_transport> node::transport() const {
+    std::lock_guard lock(registry_mutex_);
+    return transport_;
+}
+
+void node::add_shutdown_step(shutdown_step step) {
+    std::lock_guard lock(registry_mutex_);
+    shutdown_steps_.push_back(std::move(step));
+}
+
+void node::start() {
+    {
+        std::lock_guard lock(stop_mutex_);
+        if (started_) throw std::logic_error("node '" + name() + "' was already started.");
+        started_ = true;
+    }
+    // A peer or client that goes away mid-write must not kill the process.
+    std::signal(SIGPIPE, SIG_IGN);
+    started_at_ = clock::now();
+    running_.store(true, std::memory_order_release);
+    for (auto& w : workers_) w->start_thread();
+    std::vector<service*> to_start;
+    {
+        std::lock_guard lock(registry_mutex_);
+        for (auto& s : services_) to_start.push_back(s.get());
+    }
+    for (service* s : to_start) start_service(*s);
+    log_->info("node started: {} workers, {} services, incarnation {:016x}", workers_.size(), to_start.size(),
+               incarnation_);
+}
+
+void node::run() {
+    start();
+    wait();
+}
+
+void node::request_stop() {
+    if (stopping_.exchange(true)) return;
+    std::lock_guard lock(stop_mutex_);
+    if (!started_) {
+        stopped_ = true;
+        stopped_cv_.notify_all();
+        return;
+    }
+    shutdown_thread_ = std::thread([this] { shutdown_thread_main(); });
+}
+
+void node::wait() {
+    std::unique_lock lock(stop_mutex_);
+    stopped_cv_.wait(lock, [this] { return stopped_; });
+    if (!joined_ && shutdown_thread_.joinable()) {
+        joined_ = true;
+        auto t = std::move(shutdown_thread_);
+        lock.unlock();
+        t.join();
+    }
+}
+
+shutdown_report node::stop() {
+    request_stop();
+    worker* w = worker::current();
+    if (w && &w->owner() == this) return {};
+    wait();
+    return last_shutdown();
+}
+
+shutdown_report node::last_shutdown() const {
+    std::lock_guard lock(stop_mutex_);
+    return last_report_;
+}
+
+shutdown_report::step_outcome node::run_step(const shutdown_step& step) {
+    shutdown_report::step_outcome out;
+    out.name = step.name;
+    const auto begin = clock::now();
+    auto done = std::make_shared<std::promise<std::string>>();
+    auto future = done->get_future();
+    auto fn = step.run;
+    asio::co_spawn(
+        worker_at(std::min(step.worker, worker_count() - 1)).executor(), [fn] { return fn(); },
+        [done](std::exception_ptr e) { done->set_value(e ? describe(e) : std::string{}); });
+    if (future.wait_for(step.deadline) == std::future_status::timeout) {
+        out.error = "timed out after " + std::to_string(step.deadline.count()) + " ms";
+    } else {
+        out.error = future.get();
+        out.ok = out.error.empty();
+    }
+    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin);
+    return out;
+}
+
+void node::shutdown_thread_main() {
+    log_->info("node stopping");
+    std::vector<shutdown_step> steps;
+    {
+        std::lock_guard lock(registry_mutex_);
+        steps = shutdown_steps_;
+    }
+    std::stable_sort(steps.begin(), steps.end(),
+                     [](const shutdown_step& a, const shutdown_step& b) { return a.phase < b.phase; });
+
+    // The framework's own step: every service's on_stop(), concurrently, one deadline.
+    shutdown_step stop_services{"stop services", shutdown_phase::stop_services, config_.stop_services_timeout, 0,
+                                nullptr};
+    stop_services.run = [this]() -> awaitable<void> {
+        std::vector<service*> all;
+        {
+            std::lock_guard lock(registry_mutex_);
+            for (auto& s : services_) all.push_back(s.get());
+        }
+        auto remaining = std::make_shared<std::atomic<std::size_t>>(all.size());
+        auto failures = std::make_shared<std::atomic<std::size_t>>(0);
+        auto finished = std::make_shared<std::promise<void>>();
+        if (all.empty()) co_return;
+        for (service* s : all) {
+            asio::co_spawn(s->home().executor(), [s] { return s->run_stop(); },
+                           [s, remaining, failures, finished](std::exception_ptr e) {
+                               if (e) {
+                                   failures->fetch_add(1);
+                                   s->log().error("on_stop failed: {}", describe(e));
+                               }
+                               if (remaining->fetch_sub(1) == 1) finished->set_value();
+                           });
+        }
+        // Wait without blocking this worker: poll the shared counter on a short timer.
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        while (remaining->load() != 0) {
+            t.expires_after(std::chrono::milliseconds(2));
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        if (failures->load()) throw std::runtime_error(std::to_string(failures->load()) + " services failed to stop");
+    };
+    auto at = std::find_if(steps.begin(), steps.end(),
+                           [](const shutdown_step& s) { return s.phase > shutdown_phase::stop_services; });
+    steps.insert(at, std::move(stop_services));
+
+    shutdown_report report;
+    for (const auto& step : steps) {
+        auto outcome = run_step(step);
+        if (outcome.ok)
+            log_->info("shutdown step '{}' done in {} ms", step.name, outcome.took.count());
+        else
+            log_->error("shutdown step '{}' failed: {}; continuing", step.name, outcome.error);
+        report.steps.push_back(std::move(outcome));
+    }
+
+    // Callers still waiting get `cancelled` rather than hanging until their timeout.
+    shutdown_report::step_outcome cancel;
+    cancel.name = "cancel pending calls";
+    {
+        auto remaining = std::make_shared<std::atomic<unsigned>>(worker_count());
+        auto done = std::make_shared<std::promise<void>>();
+        auto future = done->get_future();
+        for (auto& w : workers_)
+            asio::post(w->executor(), [w = w.get(), remaining, done] {
+                w->calls().fail_all(rpc::error{rpc::errc::cancelled, "The node is stopping."});
+                if (remaining->fetch_sub(1) == 1) done->set_value();
+            });
+        cancel.ok = future.wait_for(std::chrono::seconds(1)) == std::future_status::ready;
+        if (!cancel.ok) cancel.error = "timed out after 1000 ms";
+    }
+    report.steps.push_back(std::move(cancel));
+
+    shutdown_report::step_outcome stop_workers;
+    stop_workers.name = "stop workers";
+    const auto begin = clock::now();
+    for (auto& w : workers_) w->request_stop();
+    for (auto& w : workers_) w->join();
+    stop_workers.ok = true;
+    stop_workers.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin);
+    report.steps.push_back(std::move(stop_workers));
+
+    running_.store(false, std::memory_order_release);
+    log_->info("node stopped{}", report.ok() ? "" : " (some shutdown steps failed)");
+    std::lock_guard lock(stop_mutex_);
+    last_report_ = std::move(report);
+    stopped_ = true;
+    stopped_cv_.notify_all();
+}
+
+void node::deliver_reply(reply_address to, remote_outcome outcome) {
+    if (to.worker >= workers_.size()) {
+        log_->warn("dropped a reply for worker {}: this node has {} workers", to.worker, workers_.size());
+        return;
+    }
+    workers_[to.worker]->post(new remote_reply(to.call_id, std::move(outcome)));
+}
+
+void node::dispatch_inbound(inbound_request&& request) {
+    service* s = find_service(request.service);
+    if (!s) {
+        if (request.reply)
+            request.reply(remote_outcome{
+                rpc::error{rpc::errc::not_found, "No service '" + request.service + "' on node '" + name() + "'."},
+                request.codec, {}});
+        return;
+    }
+    if (!s->try_reserve()) {
+        if (request.reply)
+            request.reply(remote_outcome{
+                rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."}, request.codec,
+                {}});
+        return;
+    }
+    s->home().post(new remote_request(*s, std::move(request)));
+}
+
+void log_spawn_failure(node& n, const std::string& what, std::exception_ptr e) noexcept {
+    try {
+        n.log().error("{} failed: {}", what, describe(e));
+    } catch (...) {
+    }
+}
+
+namespace detail {
+
+awaitable<void> wait_for_reply(worker& w, std::uint64_t id) {
+    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+        [&w, id](resume_handler h) {
+            auto slot = asio::get_associated_cancellation_slot(h);
+            if (slot.is_connected()) {
+                slot.assign([&w, id](asio::cancellation_type) {
+                    // Complete from the event loop, never from inside the canceller's frame.
+                    asio::post(w.executor(), [&w, id] {
+                        w.calls().fail(id, rpc::error{rpc::errc::cancelled, "The call was cancelled by its caller."});
+                    });
+                });
+            }
+            w.calls().attach(id, std::move(h));
+        },
+        asio::use_awaitable);
+}
+
+}  // namespace detail
+}  // namespace hearth

@@ -1,1 +1,131 @@
-// placeholder
+#include "framework/service.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "framework/node.hpp"
+#include "framework/worker.hpp"
+
+namespace hearth {
+
+service::~service() = default;
+
+asio::any_io_executor service::executor() const { return home_->executor(); }
+
+awaitable<void> service::on_start() { co_return; }
+awaitable<void> service::on_stop() { co_return; }
+
+std::vector<std::string> service::routes() const {
+    std::vector<std::string> out;
+    out.reserve(handlers_.size());
+    for (const auto& [route, h] : handlers_) out.push_back(route);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void service::attach(hearth::node& n, worker& home, std::string name, std::shared_ptr<spdlog::logger> log) {
+    node_ = &n;
+    home_ = &home;
+    name_ = std::move(name);
+    address_ = name_ + "@" + n.name();
+    log_ = std::move(log);
+    if (capacity_ == 0) capacity_ = n.config().mailbox_capacity;
+}
+
+void service::add_handler(std::string_view route, std::unique_ptr<detail::handler_base> h) {
+    auto [it, inserted] = handlers_.try_emplace(std::string(route), std::move(h));
+    if (!inserted) throw std::logic_error("hearth::service: route '" + std::string(route) + "' is registered twice.");
+}
+
+bool service::try_reserve() noexcept {
+    if (queued_.fetch_add(1, std::memory_order_relaxed) >= capacity_) {
+        queued_.fetch_sub(1, std::memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
+awaitable<void> service::run_start() {
+    state_ = state::starting;
+    try {
+        co_await on_start();
+    } catch (const std::exception& e) {
+        log_->error("on_start failed: {}; the service runs anyway", e.what());
+    }
+    state_ = state::running;
+    // Release what arrived meanwhile, in order, from the event loop (not from inside this
+    // coroutine) so that runners are resumed from a clean stack.
+    asio::post(home_->executor(), [this] {
+        while (detail::message* m = held_.pop_front()) deliver(static_cast<detail::inbound*>(m));
+    });
+}
+
+awaitable<void> service::run_stop() {
+    co_await on_stop();
+    state_ = state::stopped;
+}
+
+void service::deliver(detail::inbound* m) {
+    switch (state_) {
+        case state::created:
+        case state::starting: held_.push_back(m); return;
+        case state::stopped:
+            cancel_reservation();
+            m->reject(*home_, rpc::error{rpc::errc::cancelled, "Service '" + name_ + "' has stopped."});
+            delete m;
+            return;
+        case state::running: break;
+    }
+    if (!serial_) {
+        home_->schedule(m);
+        return;
+    }
+    if (serial_busy_) {
+        serial_queue_.push_back(m);
+        return;
+    }
+    serial_busy_ = true;
+    home_->schedule(m);
+}
+
+void service::handler_started() noexcept { queued_.fetch_sub(1, std::memory_order_relaxed); }
+
+void service::handler_finished() {
+    if (!serial_) return;
+    if (detail::message* next = serial_queue_.pop_front())
+        home_->schedule_next(static_cast<detail::inbound*>(next));
+    else
+        serial_busy_ = false;
+}
+
+namespace detail {
+
+void inbound::run(worker&) { target_.deliver(this); }
+
+rpc::error inbound::handler_failure(worker& w, std::exception_ptr e) const {
+    w.stats().handler_failures.fetch_add(1, std::memory_order_relaxed);
+    std::string what = "a non-standard exception";
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        what = ex.what();
+    } catch (...) {
+    }
+    target_.log().error("handler {} failed: {}", route_, what);
+    return rpc::error{rpc::errc::handler_failed, "The handler of '" + std::string(route_) + "' failed."};
+}
+
+rpc::error inbound::missing_handler() const {
+    return rpc::error{rpc::errc::not_found,
+                      "Service '" + target_.name() + "' has no method '" + std::string(route_) + "'."};
+}
+
+rpc::error inbound::type_mismatch() const {
+    return rpc::error{rpc::errc::bad_request, "Method '" + std::string(route_) + "' of service '" + target_.name() +
+                                                  "' is registered with other request or response types."};
+}
+
+}  // namespace detail
+}  // namespace hearth

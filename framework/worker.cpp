@@ -1,1 +1,160 @@
-// placeholder
+#include "framework/worker.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "framework/detail/inbound.hpp"
+#include "framework/node.hpp"
+#include "framework/service.hpp"
+
+namespace hearth {
+namespace {
+thread_local worker* current_worker = nullptr;
+}
+
+/// A long-lived coroutine that runs handlers. While parked it is owned by `parked`; destroying
+/// that handler destroys the coroutine (teardown).
+struct worker::runner {
+    std::optional<detail::resume_handler> parked;
+    bool started = false;
+};
+
+worker::worker(node& owner, unsigned index) : owner_(owner), index_(index) {}
+
+worker::~worker() { teardown(); }
+
+worker* worker::current() noexcept { return current_worker; }
+
+void worker::post(detail::message* m) {
+    if (current_worker == this)
+        mailbox_.push_local(m);
+    else
+        mailbox_.push(m);
+}
+
+service* worker::find_service(std::string_view name) {
+    const auto version = owner_.registry_version();
+    if (version != registry_version_ || !registry_) {
+        registry_ = owner_.registry_snapshot();
+        registry_version_ = version;
+    }
+    return registry_->find(name);
+}
+
+void worker::schedule(detail::inbound* m) {
+    ready_.push_back(m);
+    pump();
+}
+
+void worker::schedule_next(detail::inbound* m) { ready_.push_back(m); }
+
+void worker::pump() {
+    // A runner that is already running (this call came from inside a handler, or from the
+    // runner loop itself) picks the message up when its current handler finishes or suspends;
+    // pump() resumes idle runners only from the event loop.
+    if (pumping_) return;
+    pumping_ = true;
+    while (!ready_.empty()) {
+        if (idle_.empty()) {
+            spawn_runner();
+            if (!runners_.back()->started) break;  // it will drain ready_ when it starts
+            continue;
+        }
+        runner* r = idle_.back();
+        idle_.pop_back();
+        resume(r);
+    }
+    pumping_ = false;
+}
+
+void worker::resume(runner* r) {
+    auto h = std::move(*r->parked);
+    r->parked.reset();
+    std::move(h)();
+}
+
+void worker::spawn_runner() {
+    runners_.push_back(std::make_unique<runner>());
+    runner* r = runners_.back().get();
+    stats_.runners.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(ctx_, run_loop(r), [this](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            owner_.log().error("worker {}: a handler runner failed: {}", index_, ex.what());
+        } catch (...) {
+            owner_.log().error("worker {}: a handler runner failed with a non-standard exception", index_);
+        }
+    });
+}
+
+awaitable<void> worker::run_loop(runner* r) {
+    r->started = true;
+    for (;;) {
+        while (detail::message* m = ready_.pop_front()) co_await execute(static_cast<detail::inbound*>(m));
+        if (stopping_.load(std::memory_order_relaxed)) co_return;
+        co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+            [this, r](detail::resume_handler h) {
+                r->parked.emplace(std::move(h));
+                idle_.push_back(r);
+            },
+            asio::use_awaitable);
+    }
+}
+
+awaitable<void> worker::execute(detail::inbound* m) {
+    std::unique_ptr<detail::inbound> owned(m);
+    service& s = m->target();
+    s.handler_started();
+    stats_.messages_handled.fetch_add(1, std::memory_order_relaxed);
+    co_await m->execute(*this);
+    owned.reset();
+    s.handler_finished();
+}
+
+void worker::start_thread() {
+    thread_ = std::thread([this] {
+        current_worker = this;
+        auto guard = asio::make_work_guard(ctx_);
+        for (;;) {
+            try {
+                ctx_.run();
+                break;
+            } catch (const std::exception& e) {
+                // Handlers must not throw into the event loop; if one does, log and go on
+                // serving rather than lose the worker.
+                owner_.log().error("worker {}: an exception escaped to the event loop: {}", index_, e.what());
+            }
+        }
+        current_worker = nullptr;
+    });
+}
+
+void worker::request_stop() noexcept {
+    stopping_.store(true, std::memory_order_relaxed);
+    ctx_.stop();
+}
+
+void worker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void worker::teardown() noexcept {
+    // Order: suspended callers, then parked runners, then queued messages, then whatever the
+    // io_context still holds (timers and sockets own the remaining coroutine frames).
+    calls_.discard();
+    std::vector<detail::resume_handler> parked;
+    for (auto& r : runners_)
+        if (r->parked) {
+            parked.push_back(std::move(*r->parked));
+            r->parked.reset();
+        }
+    idle_.clear();
+    parked.clear();
+    ready_.clear();
+    mailbox_.discard();
+}
+
+}  // namespace hearth

@@ -1,0 +1,3 @@
+#pragma once
+// call() and notify(): the public entry points (declared with hearth::service).
+#include "framework/service.hpp"

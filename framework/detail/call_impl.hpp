@@ -1,0 +1,257 @@
+#pragma once
+// The templates behind call() and notify(): local messages, replies, and the typed wait.
+// Included at the end of framework/service.hpp; not a public header.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "framework/address.hpp"
+#include "framework/asio.hpp"
+#include "framework/detail/inbound.hpp"
+#include "framework/detail/pending_calls.hpp"
+#include "framework/node.hpp"
+#include "framework/worker.hpp"
+#include "rpc/codec.hpp"
+#include "rpc/method.hpp"
+
+namespace hearth::detail {
+
+/// Suspends the calling coroutine until pending call `id` completes (reply, error, timeout or
+/// cancellation). Cancelling the awaiting operation (e.g. `call(...) || timer`) completes the
+/// call with `cancelled`.
+awaitable<void> wait_for_reply(worker& w, std::uint64_t id);
+
+template <class Resp>
+class typed_sink final : public reply_sink {
+public:
+    void set(result<Resp>&& r) { out.emplace(std::move(r)); }
+    void set_error(rpc::error e) override { out.emplace(std::move(e)); }
+    void set_encoded(rpc::codec c, std::string_view bytes) override {
+        if constexpr (std::is_void_v<Resp>)
+            out.emplace();
+        else
+            out.emplace(rpc::decode<Resp>(c, bytes));
+    }
+    result<Resp> take() {
+        if (!out) return rpc::error{rpc::errc::cancelled, "The call ended without an outcome."};
+        return std::move(*out);
+    }
+    std::optional<result<Resp>> out;
+};
+
+/// A local call's reply, run on the caller's worker.
+template <class Resp>
+class local_reply final : public message {
+public:
+    local_reply(std::uint64_t id, result<Resp>&& r) : id_(id), result_(std::move(r)) {}
+    void run(worker& w) override {
+        std::unique_ptr<local_reply> self(this);
+        if (auto c = w.calls().take(id_)) {
+            static_cast<typed_sink<Resp>*>(c->sink)->set(std::move(result_));
+            std::move(c->handler)();
+        } else {
+            w.stats().late_replies.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+private:
+    std::uint64_t id_;
+    result<Resp> result_;
+};
+
+/// A call or notify between services of one node: the request object moves, nothing is
+/// serialized. A notify has no reply address.
+template <class Req, class Resp>
+class local_request final : public inbound {
+public:
+    local_request(service& target, std::string_view route, call_context ctx, Req&& req, worker* reply_worker,
+                  std::uint64_t call_id)
+        : inbound(target, route, std::move(ctx)), req_(std::move(req)), reply_worker_(reply_worker), call_id_(call_id) {}
+
+    awaitable<void> execute(worker& w) override {
+        handler_base* h = target_.find_handler(route_);
+        if (!h) {
+            reply(w, missing_handler());
+            co_return;
+        }
+        if (h->tag() != &type_tag_v<Req, Resp>) {
+            reply(w, type_mismatch());
+            co_return;
+        }
+        std::optional<result<Resp>> r;
+        std::exception_ptr failure;
+        try {
+            r.emplace(co_await static_cast<typed_handler<Req, Resp>*>(h)->invoke(context_, std::move(req_)));
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) r.emplace(handler_failure(w, failure));
+        reply(w, std::move(*r));
+    }
+
+    void reject(worker& w, rpc::error e) override { reply(w, result<Resp>(std::move(e))); }
+
+private:
+    void reply(worker& w, result<Resp>&& r) {
+        if (!reply_worker_) return;  // notify
+        auto* m = new local_reply<Resp>(call_id_, std::move(r));
+        if (reply_worker_ == &w)
+            w.post(m);
+        else
+            reply_worker_->post(m);
+    }
+
+    Req req_;
+    worker* reply_worker_;
+    std::uint64_t call_id_;
+};
+
+/// Resolves, sends and awaits one call. `source` is the caller's address or empty.
+template <class Req, class Resp>
+awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
+                                std::chrono::nanoseconds timeout, std::string source,
+                                std::shared_ptr<const client_origin> client) {
+    static_assert(!std::is_void_v<Resp>, "A one-way method (Resp = void) is sent with notify().");
+    worker* w = worker::current();
+    if (!w) throw std::logic_error("hearth::call must be awaited on a worker of a running node.");
+    auto target = parse_address(address);
+    if (!target) co_return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
+
+    node& self = w->owner();
+    call_context ctx{std::move(source), std::move(client)};
+    typed_sink<Resp> sink;
+    std::uint64_t id = 0;
+
+    if (target->is_local_to(self.name())) {
+        service* s = w->find_service(target->service);
+        if (!s) {
+            w->stats().not_found.fetch_add(1, std::memory_order_relaxed);
+            co_return rpc::error{rpc::errc::not_found,
+                                 "No service '" + std::string(target->service) + "' on node '" + self.name() + "'."};
+        }
+        if (!s->try_reserve()) {
+            w->stats().overloaded.fetch_add(1, std::memory_order_relaxed);
+            co_return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
+        }
+        id = w->calls().reserve(&sink, timeout);
+        s->home().post(new local_request<Req, Resp>(*s, m.route, std::move(ctx), std::move(req), w, id));
+    } else {
+        remote_transport* t = self.transport_ptr();
+        if (!t)
+            co_return rpc::error{rpc::errc::unreachable,
+                                 "Node '" + std::string(target->node) + "' is unknown: this node is not in a cluster."};
+        id = w->calls().reserve(&sink, timeout);
+        outbound_message out;
+        out.node = target->node;
+        out.service = target->service;
+        out.route = m.route;
+        out.payload = rpc::encode(t->codec(), req);
+        out.reply_to = reply_address{w->index(), id};
+        out.deadline = clock::now() + timeout;
+        out.source = std::move(ctx.source);
+        out.client = std::move(ctx.client);
+        if (auto err = t->send(std::move(out))) {
+            w->calls().release(id);
+            co_return std::move(*err);
+        }
+    }
+    w->stats().calls_sent.fetch_add(1, std::memory_order_relaxed);
+    co_await wait_for_reply(*w, id);
+    co_return sink.take();
+}
+
+/// Sends a notify; the outcome says whether it was accepted (not whether it was handled).
+/// Works from any thread of the process when `self` is given.
+template <class Req, class Resp>
+result<void> do_notify(node& self, const rpc::method<Req, Resp>& m, std::string_view address, Req&& req,
+                       std::string source, std::shared_ptr<const client_origin> client) {
+    auto target = parse_address(address);
+    if (!target) return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
+    call_context ctx{std::move(source), std::move(client)};
+    if (target->is_local_to(self.name())) {
+        service* s = self.find_service(target->service);
+        if (!s)
+            return rpc::error{rpc::errc::not_found,
+                              "No service '" + std::string(target->service) + "' on node '" + self.name() + "'."};
+        if (!s->try_reserve()) return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
+        s->home().post(new local_request<Req, Resp>(*s, m.route, std::move(ctx), std::move(req), nullptr, 0));
+        return {};
+    }
+    remote_transport* t = self.transport_ptr();
+    if (!t)
+        return rpc::error{rpc::errc::unreachable,
+                          "Node '" + std::string(target->node) + "' is unknown: this node is not in a cluster."};
+    outbound_message out;
+    out.node = target->node;
+    out.service = target->service;
+    out.route = m.route;
+    out.payload = rpc::encode(t->codec(), req);
+    out.one_way = true;
+    out.source = std::move(ctx.source);
+    out.client = std::move(ctx.client);
+    if (auto err = t->send(std::move(out))) return std::move(*err);
+    return {};
+}
+
+}  // namespace hearth::detail
+
+namespace hearth {
+
+/// Calls `m` on the service at `address` ("room" or "room@game-1") and waits for the reply,
+/// at most `timeout`. Must be awaited on a worker of a running node.
+///
+/// Errors (values, never exceptions): not_found (bad address, no such service or method),
+/// unreachable (unknown or down node), overloaded (a mailbox or queue is full), timeout (the
+/// callee may still be running; its late reply is dropped and counted), cancelled (the
+/// awaiting operation was cancelled, or the node is stopping), bad_request (the payload does
+/// not decode, remote only), handler_failed (the handler threw), remote_error (the handler
+/// returned app_error(code, message)). A call is never retried.
+///
+/// GCC 12: name the request before the co_await (`join_req req{nick}; co_await call(j, a, req, 1s)`);
+/// a braced temporary inside the co_await expression is destroyed twice.
+template <class Req, class Resp>
+awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
+                             std::chrono::nanoseconds timeout) {
+    return detail::do_call(m, address, std::move(req), timeout, std::string{}, nullptr);
+}
+
+/// Like call(), carrying the client a request came from (gates use this).
+template <class Req, class Resp>
+awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
+                             std::chrono::nanoseconds timeout, call_context ctx) {
+    return detail::do_call(m, address, std::move(req), timeout, std::move(ctx.source), std::move(ctx.client));
+}
+
+/// One-way message; returns at once. The result says whether the message was accepted
+/// (not_found, overloaded, unreachable otherwise); the handler's outcome is not reported.
+/// Must run on a worker thread (use node::notify elsewhere).
+template <class Req, class Resp>
+result<void> notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req) {
+    worker* w = worker::current();
+    if (!w) throw std::logic_error("hearth::notify without a node must run on a worker thread.");
+    return detail::do_notify(w->owner(), m, address, std::move(req), std::string{}, nullptr);
+}
+
+/// notify() from any thread of the process.
+template <class Req, class Resp>
+result<void> notify(node& self, const rpc::method<Req, Resp>& m, std::string_view address, Req req,
+                    call_context ctx = {}) {
+    return detail::do_notify(self, m, address, std::move(req), std::move(ctx.source), std::move(ctx.client));
+}
+
+template <class Req, class Resp>
+awaitable<result<Resp>> service::call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
+                                      std::chrono::nanoseconds timeout) {
+    return detail::do_call(m, address, std::move(req), timeout, address_, nullptr);
+}
+
+template <class Req, class Resp>
+result<void> service::notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req) {
+    return detail::do_notify(*node_, m, address, std::move(req), address_, nullptr);
+}
+
+}  // namespace hearth

@@ -1,0 +1,125 @@
+#pragma once
+// Type-erased handler entries: how a service's table maps a route to a coroutine.
+
+#include <concepts>
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "framework/asio.hpp"
+#include "framework/call_context.hpp"
+#include "rpc/codec.hpp"
+#include "rpc/result.hpp"
+
+namespace hearth::detail {
+
+/// A unique address per (Req, Resp) pair: local calls check it before trusting a static_cast.
+template <class Req, class Resp>
+inline constexpr char type_tag_v = 0;
+
+/// The outcome of a handler run for the network: an error, or the encoded response.
+struct encoded_outcome {
+    std::optional<rpc::error> error;
+    std::string payload;
+};
+
+class handler_base {
+public:
+    explicit handler_base(const void* tag) : tag_(tag) {}
+    virtual ~handler_base() = default;
+    const void* tag() const noexcept { return tag_; }
+
+    /// Decodes the request, runs the handler, encodes the response (remote callers).
+    /// Exceptions from the handler propagate to the caller of this function.
+    virtual awaitable<encoded_outcome> invoke_encoded(const call_context& ctx, rpc::codec c,
+                                                      std::string_view payload) = 0;
+
+private:
+    const void* tag_;
+};
+
+template <class Req, class Resp>
+class typed_handler : public handler_base {
+public:
+    typed_handler() : handler_base(&type_tag_v<Req, Resp>) {}
+    virtual awaitable<result<Resp>> invoke(const call_context& ctx, Req req) = 0;
+
+    awaitable<encoded_outcome> invoke_encoded(const call_context& ctx, rpc::codec c,
+                                              std::string_view payload) override {
+        encoded_outcome out;
+        auto req = rpc::decode<Req>(c, payload);
+        if (!req) {
+            out.error = std::move(req).error();
+            co_return out;
+        }
+        auto r = co_await invoke(ctx, std::move(*req));
+        if (!r) {
+            out.error = std::move(r).error();
+        } else if constexpr (!std::is_void_v<Resp>) {
+            out.payload = rpc::encode(c, *r);
+        }
+        co_return out;
+    }
+};
+
+template <class T>
+struct awaitable_value;
+template <class T>
+struct awaitable_value<awaitable<T>> {
+    using type = T;
+};
+
+/// What a handler callable returns, given how it is called.
+template <class F, class Req>
+using handler_return_t = std::conditional_t<std::is_invocable_v<F&, const call_context&, Req&&>,
+                                            std::invoke_result<F&, const call_context&, Req&&>,
+                                            std::invoke_result<F&, Req&&>>;
+
+template <class F, class Req, class Resp>
+consteval bool valid_handler() {
+    if constexpr (std::is_invocable_v<F&, const call_context&, Req&&> || std::is_invocable_v<F&, Req&&>) {
+        using R = typename handler_return_t<F, Req>::type;
+        return std::is_same_v<R, awaitable<Resp>> || std::is_same_v<R, awaitable<result<Resp>>>;
+    } else {
+        return false;
+    }
+}
+
+template <class Req, class Resp, class F>
+class handler_impl final : public typed_handler<Req, Resp> {
+public:
+    explicit handler_impl(F f) : f_(std::move(f)) {}
+
+    awaitable<result<Resp>> invoke(const call_context& ctx, Req req) override {
+        using R = typename handler_return_t<F, Req>::type;
+        if constexpr (std::is_same_v<R, awaitable<result<Resp>>>) {
+            if constexpr (std::is_invocable_v<F&, const call_context&, Req&&>)
+                return std::invoke(f_, ctx, std::move(req));
+            else
+                return std::invoke(f_, std::move(req));
+        } else {
+            return wrap(ctx, std::move(req));
+        }
+    }
+
+private:
+    awaitable<result<Resp>> wrap(const call_context& ctx, Req req) {
+        if constexpr (std::is_void_v<Resp>) {
+            if constexpr (std::is_invocable_v<F&, const call_context&, Req&&>)
+                co_await std::invoke(f_, ctx, std::move(req));
+            else
+                co_await std::invoke(f_, std::move(req));
+            co_return result<void>{};
+        } else {
+            if constexpr (std::is_invocable_v<F&, const call_context&, Req&&>)
+                co_return co_await std::invoke(f_, ctx, std::move(req));
+            else
+                co_return co_await std::invoke(f_, std::move(req));
+        }
+    }
+
+    F f_;
+};
+
+}  // namespace hearth::detail

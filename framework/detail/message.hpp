@@ -1,0 +1,78 @@
+#pragma once
+// The unit a worker's mailbox carries.
+
+#include <cstddef>
+namespace hearth {
+class worker;
+}
+
+namespace hearth::detail {
+
+/// Work posted to a worker. run() is called exactly once, on the destination worker's thread,
+/// and takes ownership (it deletes the message or hands it on). A message that is never run
+/// (the node stopped first) is deleted by the mailbox.
+class message {
+public:
+    virtual ~message() = default;
+    virtual void run(worker& w) = 0;
+
+    message* next_ = nullptr;  ///< intrusive link, owned by whichever queue holds the message
+};
+
+/// A FIFO of messages linked through message::next_. Not thread-safe.
+class message_list {
+public:
+    message_list() = default;
+    message_list(const message_list&) = delete;
+    message_list& operator=(const message_list&) = delete;
+    message_list(message_list&& o) noexcept : head_(o.head_), tail_(o.tail_), size_(o.size_) {
+        o.head_ = o.tail_ = nullptr;
+        o.size_ = 0;
+    }
+    ~message_list() { clear(); }
+
+    bool empty() const noexcept { return head_ == nullptr; }
+    std::size_t size() const noexcept { return size_; }
+
+    void push_back(message* m) noexcept {
+        m->next_ = nullptr;
+        if (tail_)
+            tail_->next_ = m;
+        else
+            head_ = m;
+        tail_ = m;
+        ++size_;
+    }
+    message* pop_front() noexcept {
+        message* m = head_;
+        if (m) {
+            head_ = m->next_;
+            if (!head_) tail_ = nullptr;
+            m->next_ = nullptr;
+            --size_;
+        }
+        return m;
+    }
+    /// Takes every message of `o`, appending them in order.
+    void splice_back(message_list& o) noexcept {
+        if (o.empty()) return;
+        if (tail_)
+            tail_->next_ = o.head_;
+        else
+            head_ = o.head_;
+        tail_ = o.tail_;
+        size_ += o.size_;
+        o.head_ = o.tail_ = nullptr;
+        o.size_ = 0;
+    }
+    void clear() noexcept {
+        while (message* m = pop_front()) delete m;
+    }
+
+private:
+    message* head_ = nullptr;
+    message* tail_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+}  // namespace hearth::detail

@@ -1,0 +1,231 @@
+#pragma once
+// hearth::node: a process's runtime. Workers, the service registry, the remote transport,
+// and the ordered shutdown.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "framework/asio.hpp"
+#include "framework/call_context.hpp"
+#include "framework/detail/service_registry.hpp"
+#include "framework/remote_transport.hpp"
+#include "framework/worker.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace hearth {
+
+class service;
+class metrics;
+
+struct node_config {
+    std::string name = "node";
+    unsigned threads = 0;                    ///< workers; 0 = one per core
+    std::size_t mailbox_capacity = 65536;    ///< default per-service bound on queued messages
+    std::chrono::milliseconds stop_services_timeout{3000};  ///< deadline of the on_stop step
+    std::string log_level = "info";          ///< spdlog level name
+};
+
+struct service_options {
+    std::string name;
+    std::optional<unsigned> worker;  ///< pin to this worker; default: round-robin
+    bool serial = false;             ///< one handler at a time, in arrival order
+    std::size_t mailbox_capacity = 0;  ///< 0: the node's default
+};
+
+/// The order in which shutdown steps run. Modules register steps in the phase they belong to;
+/// within a phase, steps run in registration order.
+enum class shutdown_phase {
+    stop_accepting = 0,  ///< gates stop accepting clients
+    kick_clients,        ///< sessions are kicked with a reason
+    announce_leave,      ///< peers are told this node is leaving
+    drain_senders,       ///< outbound queues flush
+    stop_services,       ///< every service's on_stop() (the framework's own step)
+    stop_workers,        ///< io_contexts stop (the framework's own step)
+};
+
+struct shutdown_step {
+    std::string name;
+    shutdown_phase phase = shutdown_phase::stop_accepting;
+    std::chrono::milliseconds deadline{2000};
+    unsigned worker = 0;                          ///< where the step's coroutine runs
+    std::function<awaitable<void>()> run;         ///< the step; throwing counts as a failure
+};
+
+/// What a finished shutdown did: one entry per step, in order.
+struct shutdown_report {
+    struct step_outcome {
+        std::string name;
+        bool ok = false;
+        std::string error;  ///< "timed out after 2000 ms" or the exception's text
+        std::chrono::milliseconds took{0};
+    };
+    std::vector<step_outcome> steps;
+    bool ok() const noexcept {
+        for (const auto& s : steps)
+            if (!s.ok) return false;
+        return true;
+    }
+};
+
+class node {
+public:
+    explicit node(node_config config = {});
+    node(const node&) = delete;
+    node& operator=(const node&) = delete;
+    /// Stops the node if it is running, then destroys every service.
+    ~node();
+
+    const std::string& name() const noexcept { return config_.name; }
+    /// A random id drawn at construction: tells this process start from an earlier one.
+    std::uint64_t incarnation() const noexcept { return incarnation_; }
+    const node_config& config() const noexcept { return config_; }
+    clock::time_point started_at() const noexcept { return started_at_; }
+
+    unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
+    worker& worker_at(unsigned index) { return *workers_.at(index); }
+
+    spdlog::logger& log() noexcept { return *log_; }
+    std::shared_ptr<spdlog::logger> make_logger(std::string_view component) const;
+    hearth::metrics& metrics() noexcept { return *metrics_; }
+
+    // ---- services ------------------------------------------------------------------------
+
+    /// Creates a service of type T (constructed from args) and registers it under
+    /// options.name. Throws std::invalid_argument for an invalid or duplicate name. Safe before
+    /// start() and while running (the service starts at once). The node owns the service.
+    template <class T, class... Args>
+    T& add_service(service_options options, Args&&... args);
+    template <class T, class... Args>
+    T& add_service(std::string name, Args&&... args) {
+        service_options options;
+        options.name = std::move(name);
+        return add_service<T>(std::move(options), std::forward<Args>(args)...);
+    }
+
+    /// The service registered under `name`, or nullptr. Any thread.
+    service* find_service(std::string_view name) const;
+    /// Names of all registered services, sorted. Any thread.
+    std::vector<std::string> service_names() const;
+
+    // ---- running -------------------------------------------------------------------------
+
+    /// Starts the worker threads and every service's on_start(). Returns at once.
+    void start();
+    /// start(), then blocks until the node has stopped.
+    void run();
+    /// Blocks until the node has stopped (after stop()/request_stop() from anywhere).
+    void wait();
+    /// Runs the shutdown steps and stops the workers. From a thread that is not one of this
+    /// node's workers it blocks until done and returns the report; from a worker thread it only
+    /// requests the stop (like request_stop()) and returns an empty report.
+    shutdown_report stop();
+    /// Starts the shutdown in the background; any thread, idempotent.
+    void request_stop();
+    bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+    bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+    /// The report of the last completed shutdown.
+    shutdown_report last_shutdown() const;
+
+    void add_shutdown_step(shutdown_step step);
+
+    /// Runs the coroutine made by `factory()` on a worker, logging an exception that escapes.
+    template <class Factory>
+    void spawn(unsigned worker_index, Factory factory, std::string what = "task");
+
+    // ---- the cluster seam ------------------------------------------------------------------
+
+    /// Installs the transport for "service@other-node" addresses (the cluster does this).
+    /// Install before start(), or accept that calls racing the install see `unreachable`.
+    void set_transport(std::shared_ptr<remote_transport> t);
+    std::shared_ptr<remote_transport> transport() const;
+    remote_transport* transport_ptr() const noexcept { return transport_raw_.load(std::memory_order_acquire); }
+
+    /// A reply that came back from another node. Any thread.
+    void deliver_reply(reply_address to, remote_outcome outcome);
+
+    /// A call or notify that came from another node, for a local service.
+    struct inbound_request {
+        std::string service;
+        std::string route;
+        rpc::codec codec = rpc::codec::json;
+        std::string payload;
+        call_context context;
+        /// Receives the outcome on the service's worker thread; empty for a notify.
+        std::function<void(remote_outcome)> reply;
+    };
+    /// Dispatches an inbound request. Any thread. Errors that can be known at once (no such
+    /// service, mailbox full) are passed to `reply` before this returns.
+    void dispatch_inbound(inbound_request&& request);
+
+    // ---- internals shared with worker and service ------------------------------------------
+    std::uint64_t registry_version() const noexcept { return registry_version_.load(std::memory_order_acquire); }
+    std::shared_ptr<const detail::service_registry> registry_snapshot() const;
+
+private:
+    service& register_service(std::unique_ptr<service> s, service_options options);
+    void start_service(service& s);
+    void shutdown_thread_main();
+    shutdown_report::step_outcome run_step(const shutdown_step& step);
+
+    node_config config_;
+    std::uint64_t incarnation_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::unique_ptr<hearth::metrics> metrics_;
+    std::vector<std::unique_ptr<worker>> workers_;
+
+    mutable std::mutex registry_mutex_;
+    std::shared_ptr<const detail::service_registry> registry_;
+    std::atomic<std::uint64_t> registry_version_{1};
+    std::vector<std::unique_ptr<service>> services_;  // guarded by registry_mutex_; owned until ~node
+    unsigned next_worker_ = 0;
+
+    std::shared_ptr<remote_transport> transport_;
+    std::atomic<remote_transport*> transport_raw_{nullptr};
+
+    std::vector<shutdown_step> shutdown_steps_;  // guarded by registry_mutex_
+
+    std::atomic<bool> running_{false};
+    std::atomic<bool> stopping_{false};
+    clock::time_point started_at_{};
+    mutable std::mutex stop_mutex_;
+    std::condition_variable stopped_cv_;
+    bool stopped_ = false;     // guarded by stop_mutex_
+    bool started_ = false;     // guarded by stop_mutex_
+    bool joined_ = false;      // guarded by stop_mutex_
+    std::thread shutdown_thread_;
+    shutdown_report last_report_;  // guarded by stop_mutex_
+};
+
+/// Logs an exception escaping a spawned coroutine; the completion handler of node::spawn.
+void log_spawn_failure(node& n, const std::string& what, std::exception_ptr e) noexcept;
+
+template <class Factory>
+void node::spawn(unsigned worker_index, Factory factory, std::string what) {
+    worker& w = worker_at(worker_index);
+    asio::co_spawn(w.executor(), std::move(factory),
+                   [this, what = std::move(what)](std::exception_ptr e) {
+                       if (e) log_spawn_failure(*this, what, e);
+                   });
+}
+
+template <class T, class... Args>
+T& node::add_service(service_options options, Args&&... args) {
+    auto owned = std::make_unique<T>(std::forward<Args>(args)...);
+    T& ref = *owned;
+    register_service(std::move(owned), std::move(options));
+    return ref;
+}
+
+}  // namespace hearth

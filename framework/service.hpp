@@ -1,0 +1,167 @@
+#pragma once
+// hearth::service: an actor whose handlers are coroutines, pinned to one worker.
+//
+//   struct join_req { std::string nick; };     // + NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE
+//   struct join_resp { int members; };
+//   inline constexpr hearth::rpc::method<join_req, join_resp> join{"room.join"};
+//
+//   class room : public hearth::service {
+//   public:
+//       room() { handle(join, &room::on_join); }
+//   private:
+//       hearth::awaitable<join_resp> on_join(join_req req) { co_return join_resp{++members_}; }
+//       int members_ = 0;
+//   };
+//
+//   node.add_service<room>("room");
+//   auto r = co_await hearth::call(join, "room", req, 1s);   // result<join_resp>
+//
+// Execution: every handler of a service runs on its worker's thread, so service state needs
+// no lock. Each message starts its handler in arrival order; handlers interleave only at
+// co_await points (re-check state after one). A serial service runs one handler at a time.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+
+#include "framework/asio.hpp"
+#include "framework/call_context.hpp"
+#include "framework/detail/handler.hpp"
+#include "framework/detail/message.hpp"
+#include "framework/detail/service_registry.hpp"
+#include "rpc/method.hpp"
+#include "rpc/result.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace hearth {
+
+class node;
+class worker;
+namespace detail {
+class inbound;
+}
+
+class service {
+public:
+    service() = default;
+    service(const service&) = delete;
+    service& operator=(const service&) = delete;
+    virtual ~service();
+
+    const std::string& name() const noexcept { return name_; }
+    /// "name@node", the source address other services see.
+    const std::string& address() const noexcept { return address_; }
+    hearth::node& node() const noexcept { return *node_; }
+    worker& home() const noexcept { return *home_; }
+    asio::any_io_executor executor() const;
+    spdlog::logger& log() const noexcept { return *log_; }
+
+    bool serial() const noexcept { return serial_; }
+    std::size_t mailbox_capacity() const noexcept { return capacity_; }
+    /// Messages accepted but not yet started (any thread, approximate).
+    std::size_t queued() const noexcept { return queued_.load(std::memory_order_relaxed); }
+    bool has_route(std::string_view route) const { return handlers_.find(route) != handlers_.end(); }
+    std::vector<std::string> routes() const;
+
+    /// call() and notify() with this service as the source (see framework/call.hpp).
+    template <class Req, class Resp>
+    awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
+                                 std::chrono::nanoseconds timeout);
+    template <class Req, class Resp>
+    result<void> notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req);
+
+protected:
+    /// Runs on the service's worker before any message is handled (messages that arrive
+    /// meanwhile wait, in order). An exception is logged and the service runs anyway.
+    virtual awaitable<void> on_start();
+    /// Runs during shutdown, within the stop_services step's deadline.
+    virtual awaitable<void> on_stop();
+
+    /// Registers a handler for a method. The handler is a member function or callable taking
+    /// `(Req)` or `(const call_context&, Req)` and returning `awaitable<Resp>` or
+    /// `awaitable<result<Resp>>`; anything else does not compile. Call from the constructor.
+    template <class Req, class Resp, class F>
+    void handle(const rpc::method<Req, Resp>& m, F f);
+    template <class Req, class Resp, class C, class R, class... A>
+    void handle(const rpc::method<Req, Resp>& m, R (C::*handler)(A...));
+
+    /// Makes the service serial (one handler at a time). Call from the constructor.
+    void set_serial(bool serial) noexcept { serial_ = serial; }
+    void set_mailbox_capacity(std::size_t capacity) noexcept { capacity_ = capacity; }
+
+private:
+    friend class node;
+    friend class worker;
+    friend class detail::inbound;
+
+    enum class state { created, starting, running, stopped };
+
+    void attach(hearth::node& n, worker& home, std::string name, std::shared_ptr<spdlog::logger> log);
+    void add_handler(std::string_view route, std::unique_ptr<detail::handler_base> h);
+    awaitable<void> run_start();
+    awaitable<void> run_stop();
+
+    // Worker-thread side of message delivery.
+    void deliver(detail::inbound* m);
+    void handler_started() noexcept;
+    void handler_finished();
+
+public:
+    /// Mailbox accounting (any thread): a message counts from acceptance until its handler
+    /// starts. try_reserve() fails when the mailbox is full.
+    bool try_reserve() noexcept;
+    void cancel_reservation() noexcept { queued_.fetch_sub(1, std::memory_order_relaxed); }
+    detail::handler_base* find_handler(std::string_view route) const noexcept {
+        auto it = handlers_.find(route);
+        return it == handlers_.end() ? nullptr : it->second.get();
+    }
+
+private:
+    std::string name_;
+    std::string address_;
+    hearth::node* node_ = nullptr;
+    worker* home_ = nullptr;
+    std::shared_ptr<spdlog::logger> log_;
+    bool serial_ = false;
+    std::size_t capacity_ = 0;
+    std::atomic<std::size_t> queued_{0};
+    std::unordered_map<std::string, std::unique_ptr<detail::handler_base>, detail::string_hash, std::equal_to<>>
+        handlers_;
+
+    // Worker-thread state.
+    state state_ = state::created;
+    detail::message_list held_;     // arrived before on_start() finished
+    detail::message_list serial_queue_;
+    bool serial_busy_ = false;
+};
+
+template <class Req, class Resp, class F>
+void service::handle(const rpc::method<Req, Resp>& m, F f) {
+    static_assert(detail::valid_handler<F, Req, Resp>(),
+                  "A handler takes (Req) or (const hearth::call_context&, Req) and returns "
+                  "awaitable<Resp> or awaitable<result<Resp>> for its rpc::method<Req, Resp>.");
+    add_handler(m.route, std::make_unique<detail::handler_impl<Req, Resp, F>>(std::move(f)));
+}
+
+template <class Req, class Resp, class C, class R, class... A>
+void service::handle(const rpc::method<Req, Resp>& m, R (C::*handler)(A...)) {
+    static_assert(std::is_base_of_v<service, C>, "A member handler belongs to a hearth::service.");
+    C* self = static_cast<C*>(this);
+    if constexpr (sizeof...(A) == 2) {
+        handle(m, [self, handler](const call_context& ctx, Req req) -> R { return (self->*handler)(ctx, std::move(req)); });
+    } else {
+        static_assert(sizeof...(A) == 1, "A handler takes (Req) or (const hearth::call_context&, Req).");
+        handle(m, [self, handler](Req req) -> R { return (self->*handler)(std::move(req)); });
+    }
+}
+
+}  // namespace hearth
+
+#include "framework/detail/call_impl.hpp"

@@ -1,0 +1,132 @@
+#pragma once
+// A worker: one thread, one io_context, one mailbox. Services and sessions are pinned to one.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "framework/asio.hpp"
+#include "framework/detail/message.hpp"
+#include "framework/detail/pending_calls.hpp"
+#include "framework/mailbox.hpp"
+
+namespace hearth {
+
+class node;
+class service;
+
+namespace detail {
+class inbound;
+struct service_registry;
+}  // namespace detail
+
+/// Counters a worker keeps for itself; read from other threads with relaxed loads.
+struct worker_stats {
+    std::atomic<std::uint64_t> calls_sent{0};
+    std::atomic<std::uint64_t> notifies_sent{0};
+    std::atomic<std::uint64_t> messages_handled{0};
+    std::atomic<std::uint64_t> late_replies{0};
+    std::atomic<std::uint64_t> handler_failures{0};
+    std::atomic<std::uint64_t> overloaded{0};
+    std::atomic<std::uint64_t> not_found{0};
+    std::atomic<std::uint64_t> runners{0};
+};
+
+class worker {
+public:
+    worker(node& owner, unsigned index);
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+    ~worker();
+
+    node& owner() noexcept { return owner_; }
+    unsigned index() const noexcept { return index_; }
+    asio::io_context& context() noexcept { return ctx_; }
+    asio::any_io_executor executor() noexcept { return ctx_.get_executor(); }
+
+    /// The worker whose thread is running the caller, or nullptr on other threads.
+    static worker* current() noexcept;
+    bool in_this_thread() const noexcept { return current() == this; }
+
+    /// Queues a message for this worker; any thread. Takes ownership.
+    void post(detail::message* m);
+    /// Runs `f(worker&)` on this worker's thread, in mailbox order; any thread.
+    template <class F>
+    void post_function(F f);
+
+    detail::pending_calls& calls() noexcept { return calls_; }
+    const worker_stats& stats() const noexcept { return stats_; }
+    worker_stats& stats() noexcept { return stats_; }
+    std::size_t mailbox_depth() const noexcept { return mailbox_.depth(); }
+
+    /// Looks a local service up by name through this worker's copy of the node's registry.
+    /// Worker thread only.
+    service* find_service(std::string_view name);
+
+    /// Hands a delivered message to a runner: the message's handler starts now if a runner is
+    /// free, in arrival order in any case. Worker thread only.
+    void schedule(detail::inbound* m);
+    /// Queues a message for the runner that is running now (it takes it when its current
+    /// handler ends). Worker thread only, from inside a handler's runner.
+    void schedule_next(detail::inbound* m);
+
+    // Lifecycle, driven by the node.
+    void start_thread();
+    void request_stop() noexcept;
+    void join();
+    /// Destroys everything still suspended on this worker (after join).
+    void teardown() noexcept;
+
+private:
+    struct runner;
+    awaitable<void> run_loop(runner* r);
+    awaitable<void> execute(detail::inbound* m);
+    void pump();
+    void spawn_runner();
+    void resume(runner* r);
+
+    node& owner_;
+    const unsigned index_;
+    asio::io_context ctx_{1};
+    mailbox mailbox_{ctx_, *this};
+    detail::pending_calls calls_{ctx_};
+    worker_stats stats_;
+    std::thread thread_;
+    std::atomic<bool> stopping_{false};
+
+    // Runners: long-lived coroutines that run handlers. Starting a handler costs a resume of
+    // a parked runner rather than a co_spawn (several allocations, a post); a runner whose
+    // handler suspends stays with it, and the next message goes to another runner.
+    detail::message_list ready_;
+    std::vector<std::unique_ptr<runner>> runners_;
+    std::vector<runner*> idle_;
+    bool pumping_ = false;
+
+    std::shared_ptr<const detail::service_registry> registry_;
+    std::uint64_t registry_version_ = 0;
+};
+
+namespace detail {
+template <class F>
+class function_message final : public message {
+public:
+    explicit function_message(F f) : f_(std::move(f)) {}
+    void run(worker& w) override {
+        std::unique_ptr<function_message> self(this);
+        f_(w);
+    }
+
+private:
+    F f_;
+};
+}  // namespace detail
+
+template <class F>
+void worker::post_function(F f) {
+    post(new detail::function_message<F>(std::move(f)));
+}
+
+}  // namespace hearth
