@@ -339,3 +339,25 @@ TEST_CASE("decoding random garbage and mutated frames never crashes or reads out
     CHECK(failures > 0);
     CHECK(frames > 0);
 }
+
+TEST_CASE("the examples in docs/protocol.md are the exact bytes") {
+    std::string out;
+    REQUIRE(encode(heartbeat_frame{}, out));
+    CHECK(out == std::string_view("\x00\x00\x00\x01\x08", 5));
+    out.clear();
+    REQUIRE(encode(leave_frame{"bye"}, out));
+    CHECK(out == std::string_view("\x00\x00\x00\x06\x09\x00\x03"
+                                  "bye",
+                                  10));
+    out.clear();
+    REQUIRE(encode(reply_frame{7, 2, std::nullopt, "", "", "{}"}, out));
+    const char expected[] =
+        "\x00\x00\x00\x18\x06"
+        "\x00\x00\x00\x00\x00\x00\x00\x07"
+        "\x00\x00\x00\x02"
+        "\x00"
+        "\x00\x00"
+        "\x00\x00"
+        "\x00\x00\x00\x02{}";
+    CHECK(out == std::string_view(expected, sizeof(expected) - 1));
+}
