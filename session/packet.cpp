@@ -1,6 +1,7 @@
 #include "session/packet.hpp"
 
 #include <cstring>
+#include <utility>
 
 namespace hearth::session {
 namespace {
@@ -64,6 +65,26 @@ std::error_code finish_packet(std::string& out, std::size_t offset) {
 
 packet_decoder::packet_decoder(std::size_t max_body) noexcept
     : max_body_(std::min(max_body, max_packet_body_limit)) {}
+
+packet_decoder::packet_decoder(packet_decoder&& other) noexcept
+    : buf_(std::move(other.buf_)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      begin_(std::exchange(other.begin_, 0)),
+      end_(std::exchange(other.end_, 0)),
+      max_body_(other.max_body_),
+      error_(std::exchange(other.error_, {})) {}
+
+packet_decoder& packet_decoder::operator=(packet_decoder&& other) noexcept {
+    if (this != &other) {
+        buf_ = std::move(other.buf_);
+        capacity_ = std::exchange(other.capacity_, 0);
+        begin_ = std::exchange(other.begin_, 0);
+        end_ = std::exchange(other.end_, 0);
+        max_body_ = other.max_body_;
+        error_ = std::exchange(other.error_, {});
+    }
+    return *this;
+}
 
 char* packet_decoder::prepare(std::size_t n) {
     if (begin_ == end_) begin_ = end_ = 0;

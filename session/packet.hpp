@@ -85,8 +85,9 @@ class packet_decoder {
     /// max_body is clamped to max_packet_body_limit.
     explicit packet_decoder(std::size_t max_body = default_max_packet_body) noexcept;
 
-    packet_decoder(packet_decoder&&) noexcept = default;
-    packet_decoder& operator=(packet_decoder&&) noexcept = default;
+    /// A moved-from decoder is empty and usable (no buffer, no error).
+    packet_decoder(packet_decoder&& other) noexcept;
+    packet_decoder& operator=(packet_decoder&& other) noexcept;
 
     std::size_t max_body() const noexcept { return max_body_; }
 

@@ -239,3 +239,20 @@ TEST_CASE("decoder: the buffer stays bounded while draining") {
     REQUIRE(count == 10000);
     REQUIRE(max_buffered < 14);
 }
+
+TEST_CASE("decoder: moved-from decoders stay usable") {
+    packet_decoder a;
+    REQUIRE_FALSE(a.feed(from_hex("04 00 00 02 61"), [](const packet&) {}));
+    packet_decoder b = std::move(a);
+    REQUIRE(b.buffered() == 5);
+    int count = 0;
+    REQUIRE_FALSE(b.feed("b", [&](const packet& p) {
+        ++count;
+        REQUIRE(p.body == "ab");
+    }));
+    REQUIRE(a.buffered() == 0);  // NOLINT(bugprone-use-after-move): documented state
+    REQUIRE_FALSE(a.feed(from_hex("03 00 00 00"), [&](const packet&) { ++count; }));
+    a = std::move(b);
+    REQUIRE_FALSE(b.feed(from_hex("03 00 00 00"), [&](const packet&) { ++count; }));
+    REQUIRE(count == 3);
+}
