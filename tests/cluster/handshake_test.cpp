@@ -89,8 +89,9 @@ TEST_CASE("a wrong secret, a replayed hello or a tampered field fails the signat
     const auto cfg = config();
     const auto challenge = make_nonce();
 
-    // Signed with another secret.
-    const auto wrong = make_hello(config("other"), challenge);
+    // Signed with another secret. (The hello's views point into the config: keep it named.)
+    const auto other = config("other");
+    const auto wrong = make_hello(other, challenge);
     const auto r = check_hello(wrong, challenge, cfg, "game-1");
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::bad_signature);
@@ -125,8 +126,8 @@ TEST_CASE("the welcome proves the acceptor knows the secret and answered this he
     const auto other_hello = make_hello(cfg, challenge);
     CHECK(check_welcome(w, other_hello, challenge, cfg).error() == errc::bad_signature);
     // Signed with another secret.
-    CHECK(check_welcome(make_welcome(config("other"), challenge, h), h, challenge, cfg).error() ==
-          errc::bad_signature);
+    const auto other = config("other");
+    CHECK(check_welcome(make_welcome(other, challenge, h), h, challenge, cfg).error() == errc::bad_signature);
     auto t = w;
     t.services = {"room"};
     CHECK(check_welcome(t, h, challenge, cfg).error() == errc::bad_signature);

@@ -67,11 +67,10 @@ class echo_server {
 };
 
 // Runs `body` on `ioc` to completion; fails the test if it takes longer than `limit` (a hang).
-void run(asio::io_context& ioc, std::function<asio::awaitable<void>()> body,
-         std::chrono::seconds limit = 10s) {
+void run(asio::io_context& ioc, asio::awaitable<void> body, std::chrono::seconds limit = 10s) {
     std::exception_ptr failure;
     bool done = false;
-    asio::co_spawn(ioc, body(), [&](std::exception_ptr e) {
+    asio::co_spawn(ioc, std::move(body), [&](std::exception_ptr e) {
         failure = e;
         done = true;
         ioc.stop();
@@ -129,6 +128,125 @@ asio::awaitable<void> wait_until(std::function<bool()> pred, std::chrono::millis
     }
 }
 
+// Test bodies are named coroutines: captures of a coroutine lambda are easy to outlive.
+
+asio::awaitable<void> forward_and_count(fault_proxy& proxy) {
+    auto a = co_await connect(proxy.endpoint());
+    auto b = co_await connect(proxy.endpoint());
+    CHECK(co_await round_trip(a, "hello") == "hello");
+    CHECK(co_await round_trip(b, "world") == "world");
+    CHECK(proxy.total_connections() == 2);
+    CHECK(proxy.live_connections() == 2);
+
+    a.shutdown(tcp::socket::shutdown_send);
+    auto [ec, rest] = co_await read_some_for(a, 5000ms);
+    CHECK(ec == asio::error::eof);
+    co_await wait_until([&] { return proxy.live_connections() == 1; });
+    CHECK(proxy.total_connections() == 2);
+}
+
+asio::awaitable<void> delay_in_order(fault_proxy& proxy) {
+    auto s = co_await connect(proxy.endpoint());
+    proxy.set_delay(40ms);
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(co_await round_trip(s, "abcdef") == "abcdef");
+    // Delayed once toward the server and once back: a lower bound only, never an upper one.
+    CHECK(std::chrono::steady_clock::now() - start >= 80ms);
+    proxy.set_delay(0ms);
+    CHECK(co_await round_trip(s, "ghi") == "ghi");
+}
+
+asio::awaitable<void> blackhole_and_lift(fault_proxy& proxy) {
+    auto s = co_await connect(proxy.endpoint());
+    CHECK(co_await round_trip(s, "one") == "one");
+    proxy.set_blackhole(true);
+    const std::string lost = "lost";
+    auto [wec, wn] = co_await asio::async_write(s, asio::buffer(lost), use_tuple);
+    (void)wn;
+    REQUIRE_FALSE(wec);
+    auto [ec, got] = co_await read_some_for(s, 100ms);
+    CHECK(ec == asio::error::timed_out);
+    CHECK(proxy.live_connections() == 1);
+
+    // A connection accepted while blackholed is silent too.
+    auto t = co_await connect(proxy.endpoint());
+    const std::string x = "x";
+    auto [wec2, wn2] = co_await asio::async_write(t, asio::buffer(x), use_tuple);
+    (void)wn2;
+    REQUIRE_FALSE(wec2);
+    auto [ec2, got2] = co_await read_some_for(t, 50ms);
+    CHECK(ec2 == asio::error::timed_out);
+
+    proxy.set_blackhole(false);
+    CHECK(co_await round_trip(s, "two") == "two");  // "lost" is gone for good
+}
+
+asio::awaitable<void> half_close(fault_proxy& proxy) {
+    auto s = co_await connect(proxy.endpoint());
+    CHECK(co_await round_trip(s, "ping") == "ping");
+    proxy.half_close_clients();
+    auto [ec, got] = co_await read_some_for(s, 5000ms);
+    CHECK(ec == asio::error::eof);
+}
+
+asio::awaitable<void> reset_every_connection(fault_proxy& proxy) {
+    auto a = co_await connect(proxy.endpoint());
+    auto b = co_await connect(proxy.endpoint());
+    CHECK(co_await round_trip(a, "a") == "a");
+    CHECK(co_await round_trip(b, "b") == "b");
+    proxy.reset_all();
+    for (auto* s : {&a, &b}) {
+        auto [ec, got] = co_await read_some_for(*s, 5000ms);
+        CHECK(ec == asio::error::connection_reset);
+    }
+    co_await wait_until([&] { return proxy.live_connections() == 0; });
+    // The proxy keeps accepting afterwards.
+    auto c = co_await connect(proxy.endpoint());
+    CHECK(co_await round_trip(c, "c") == "c");
+}
+
+asio::awaitable<void> refuse_until_lifted(fault_proxy& proxy) {
+    auto existing = co_await connect(proxy.endpoint());
+    // Round trip first: a connect completes in the kernel's backlog before the proxy accepts.
+    CHECK(co_await round_trip(existing, "first") == "first");
+    proxy.set_refuse(true);
+    // The listener closes on the proxy's strand: retry until the refusal is visible.
+    error_code ec;
+    for (const auto deadline = std::chrono::steady_clock::now() + 5s;
+         ec != asio::error::connection_refused && std::chrono::steady_clock::now() < deadline;) {
+        tcp::socket probe(co_await asio::this_coro::executor);
+        std::tie(ec) = co_await probe.async_connect(proxy.endpoint(), use_tuple);
+    }
+    CHECK(ec == asio::error::connection_refused);
+    CHECK(co_await round_trip(existing, "still") == "still");
+
+    proxy.set_refuse(false);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    tcp::socket s(co_await asio::this_coro::executor);
+    while (true) {
+        s = tcp::socket(co_await asio::this_coro::executor);
+        std::tie(ec) = co_await s.async_connect(proxy.endpoint(), use_tuple);
+        if (!ec) break;
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+    }
+    CHECK(co_await round_trip(s, "back") == "back");
+}
+
+asio::awaitable<void> retarget_and_stop(fault_proxy& proxy, tcp::endpoint upper) {
+    auto old_conn = co_await connect(proxy.endpoint());
+    CHECK(co_await round_trip(old_conn, "abc") == "abc");
+    proxy.set_target(upper);
+    auto new_conn = co_await connect(proxy.endpoint());
+    CHECK(co_await round_trip(new_conn, "abc") == "ABC");
+    CHECK(co_await round_trip(old_conn, "def") == "def");
+
+    proxy.stop();
+    auto [ec, got] = co_await read_some_for(old_conn, 5000ms);
+    CHECK(ec == asio::error::eof);
+    co_await wait_until([&] { return proxy.live_connections() == 0; });
+    CHECK(proxy.total_connections() == 2);
+}
+
 }  // namespace
 
 TEST_CASE("the proxy forwards both ways, propagates EOF and counts connections") {
@@ -136,130 +254,42 @@ TEST_CASE("the proxy forwards both ways, propagates EOF and counts connections")
     echo_server echo(ioc, false);
     fault_proxy proxy(ioc, echo.endpoint());
     CHECK(proxy.port() != 0);
-    run(ioc, [&]() -> asio::awaitable<void> {
-        auto a = co_await connect(proxy.endpoint());
-        auto b = co_await connect(proxy.endpoint());
-        CHECK(co_await round_trip(a, "hello") == "hello");
-        CHECK(co_await round_trip(b, "world") == "world");
-        CHECK(proxy.total_connections() == 2);
-        CHECK(proxy.live_connections() == 2);
-
-        a.shutdown(tcp::socket::shutdown_send);
-        auto [ec, rest] = co_await read_some_for(a, 5000ms);
-        CHECK(ec == asio::error::eof);
-        co_await wait_until([&] { return proxy.live_connections() == 1; });
-        CHECK(proxy.total_connections() == 2);
-    });
+    run(ioc, forward_and_count(proxy));
 }
 
 TEST_CASE("delay holds every chunk back, in order") {
     asio::io_context ioc;
     echo_server echo(ioc, false);
     fault_proxy proxy(ioc, echo.endpoint());
-    run(ioc, [&]() -> asio::awaitable<void> {
-        auto s = co_await connect(proxy.endpoint());
-        proxy.set_delay(40ms);
-        const auto start = std::chrono::steady_clock::now();
-        CHECK(co_await round_trip(s, "abcdef") == "abcdef");
-        // Delayed once toward the server and once back: a lower bound only, never an upper one.
-        CHECK(std::chrono::steady_clock::now() - start >= 80ms);
-        proxy.set_delay(0ms);
-        CHECK(co_await round_trip(s, "ghi") == "ghi");
-    });
+    run(ioc, delay_in_order(proxy));
 }
 
 TEST_CASE("blackhole makes the peer silent without closing, and can be lifted") {
     asio::io_context ioc;
     echo_server echo(ioc, false);
     fault_proxy proxy(ioc, echo.endpoint());
-    run(ioc, [&]() -> asio::awaitable<void> {
-        auto s = co_await connect(proxy.endpoint());
-        CHECK(co_await round_trip(s, "one") == "one");
-        proxy.set_blackhole(true);
-        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(std::string("lost")), use_tuple);
-        (void)wn;
-        REQUIRE_FALSE(wec);
-        auto [ec, got] = co_await read_some_for(s, 100ms);
-        CHECK(ec == asio::error::timed_out);
-        CHECK(proxy.live_connections() == 1);
-
-        // A connection accepted while blackholed is silent too.
-        auto t = co_await connect(proxy.endpoint());
-        auto [wec2, wn2] = co_await asio::async_write(t, asio::buffer(std::string("x")), use_tuple);
-        (void)wn2;
-        REQUIRE_FALSE(wec2);
-        auto [ec2, got2] = co_await read_some_for(t, 50ms);
-        CHECK(ec2 == asio::error::timed_out);
-
-        proxy.set_blackhole(false);
-        CHECK(co_await round_trip(s, "two") == "two");  // "lost" is gone for good
-    });
+    run(ioc, blackhole_and_lift(proxy));
 }
 
 TEST_CASE("half-close makes the client read EOF") {
     asio::io_context ioc;
     echo_server echo(ioc, false);
     fault_proxy proxy(ioc, echo.endpoint());
-    run(ioc, [&]() -> asio::awaitable<void> {
-        auto s = co_await connect(proxy.endpoint());
-        CHECK(co_await round_trip(s, "ping") == "ping");
-        proxy.half_close_clients();
-        auto [ec, got] = co_await read_some_for(s, 5000ms);
-        CHECK(ec == asio::error::eof);
-    });
+    run(ioc, half_close(proxy));
 }
 
 TEST_CASE("reset_all resets every connection") {
     asio::io_context ioc;
     echo_server echo(ioc, false);
     fault_proxy proxy(ioc, echo.endpoint());
-    run(ioc, [&]() -> asio::awaitable<void> {
-        auto a = co_await connect(proxy.endpoint());
-        auto b = co_await connect(proxy.endpoint());
-        CHECK(co_await round_trip(a, "a") == "a");
-        CHECK(co_await round_trip(b, "b") == "b");
-        proxy.reset_all();
-        for (auto* s : {&a, &b}) {
-            auto [ec, got] = co_await read_some_for(*s, 5000ms);
-            CHECK(ec == asio::error::connection_reset);
-        }
-        co_await wait_until([&] { return proxy.live_connections() == 0; });
-        // The proxy keeps accepting afterwards.
-        auto c = co_await connect(proxy.endpoint());
-        CHECK(co_await round_trip(c, "c") == "c");
-    });
+    run(ioc, reset_every_connection(proxy));
 }
 
 TEST_CASE("refuse makes connects fail until lifted") {
     asio::io_context ioc;
     echo_server echo(ioc, false);
     fault_proxy proxy(ioc, echo.endpoint());
-    run(ioc, [&]() -> asio::awaitable<void> {
-        auto existing = co_await connect(proxy.endpoint());
-        // Round trip first: a connect completes in the kernel's backlog before the proxy accepts.
-        CHECK(co_await round_trip(existing, "first") == "first");
-        proxy.set_refuse(true);
-        // The listener closes on the proxy's strand: retry until the refusal is visible.
-        error_code ec;
-        for (const auto deadline = std::chrono::steady_clock::now() + 5s;
-             ec != asio::error::connection_refused && std::chrono::steady_clock::now() < deadline;) {
-            tcp::socket probe(co_await asio::this_coro::executor);
-            std::tie(ec) = co_await probe.async_connect(proxy.endpoint(), use_tuple);
-        }
-        CHECK(ec == asio::error::connection_refused);
-        CHECK(co_await round_trip(existing, "still") == "still");
-
-        proxy.set_refuse(false);
-        const auto deadline = std::chrono::steady_clock::now() + 5s;
-        tcp::socket s(co_await asio::this_coro::executor);
-        while (true) {
-            s = tcp::socket(co_await asio::this_coro::executor);
-            std::tie(ec) = co_await s.async_connect(proxy.endpoint(), use_tuple);
-            if (!ec) break;
-            REQUIRE(std::chrono::steady_clock::now() < deadline);
-        }
-        CHECK(co_await round_trip(s, "back") == "back");
-    });
+    run(ioc, refuse_until_lifted(proxy));
 }
 
 TEST_CASE("set_target sends new connections elsewhere; stop closes everything") {
@@ -267,18 +297,5 @@ TEST_CASE("set_target sends new connections elsewhere; stop closes everything") 
     echo_server lower(ioc, false);
     echo_server upper(ioc, true);
     fault_proxy proxy(ioc, lower.endpoint());
-    run(ioc, [&]() -> asio::awaitable<void> {
-        auto old_conn = co_await connect(proxy.endpoint());
-        CHECK(co_await round_trip(old_conn, "abc") == "abc");
-        proxy.set_target(upper.endpoint());
-        auto new_conn = co_await connect(proxy.endpoint());
-        CHECK(co_await round_trip(new_conn, "abc") == "ABC");
-        CHECK(co_await round_trip(old_conn, "def") == "def");
-
-        proxy.stop();
-        auto [ec, got] = co_await read_some_for(old_conn, 5000ms);
-        CHECK(ec == asio::error::eof);
-        co_await wait_until([&] { return proxy.live_connections() == 0; });
-        CHECK(proxy.total_connections() == 2);
-    });
+    run(ioc, retarget_and_stop(proxy, upper.endpoint()));
 }
