@@ -1,0 +1,637 @@
+#include "session/detail/connection.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include "framework/address.hpp"
+#include "framework/node.hpp"
+#include "framework/raw_call.hpp"
+#include "framework/worker.hpp"
+#include "session/compression.hpp"
+#include "session/error.hpp"
+#include "session/gate.hpp"
+#include "session/message.hpp"
+
+namespace hearth::session::detail {
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+void log_task_failure(worker& w, std::exception_ptr e) {
+    if (e) log_spawn_failure(w.owner(), "gate request", e);
+}
+
+}  // namespace
+
+connection::connection(gate& g, worker& w, std::uint64_t id, transport_kind kind)
+    : gate_(g), worker_(w), id_(id), kind_(kind), wake_(w.context()), timer_(w.context()) {
+    accepted_at_ = last_inbound_ = clock::now();
+}
+
+connection::~connection() = default;
+
+// ---- write queue -------------------------------------------------------------------------------
+
+bool connection::reserve(std::size_t bytes) {
+    const auto& o = gate_.options();
+    if (queued_bytes_ + bytes > o.max_queued_bytes || queued_packets_ + 1 > o.max_queued_packets) {
+        // A client that does not read must not grow our memory: drop it, count it.
+        gate_.stats().slow_kicked.add();
+        gate_.log().debug("session {}: write queue full ({} bytes, {} packets); closing", id_, queued_bytes_,
+                          queued_packets_);
+        close("write queue full");
+        return false;
+    }
+    queued_bytes_ += bytes;
+    ++queued_packets_;
+    return true;
+}
+
+template <class Encode>
+bool connection::append_owned(Encode encode) {
+    if (stopped_ || kicking_) return false;
+    const std::size_t begin = own_.size();
+    if (!encode(own_)) {
+        own_.resize(begin);
+        return false;
+    }
+    if (!reserve(own_.size() - begin)) return false;  // closed: own_ is cleared
+    // TCP coalesces adjacent owned packets into one range; WebSocket sends one packet a message.
+    if (kind_ == transport_kind::tcp && !items_.empty() && !items_.back().shared &&
+        items_.back().end == begin) {
+        items_.back().end = own_.size();
+        ++items_.back().packets;
+    } else {
+        items_.push_back(out_item{nullptr, begin, own_.size(), 1});
+    }
+    wake_writer();
+    return true;
+}
+
+bool connection::send_copy(std::string_view packet) {
+    return append_owned([&](std::string& out) {
+        out.append(packet);
+        return true;
+    });
+}
+
+bool connection::send_shared(std::shared_ptr<const std::string> packet) {
+    if (stopped_ || kicking_) return false;
+    if (!reserve(packet->size())) return false;
+    items_.push_back(out_item{std::move(packet), 0, 0, 1});
+    wake_writer();
+    return true;
+}
+
+bool connection::send_push(std::string_view route, std::string_view payload) {
+    return append_owned([&](std::string& out) {
+        if (auto ec = encode_push_packet(out, route, payload, gate_.options().dictionary.get())) {
+            gate_.log().warn("session {}: push '{}' not sent: {}", id_, route, ec.message());
+            return false;
+        }
+        return true;
+    });
+}
+
+void connection::take_queue(std::vector<out_item>& items, std::string& own) {
+    items.swap(items_);
+    own.swap(own_);
+}
+
+void connection::written(std::size_t bytes, std::size_t packets) {
+    queued_bytes_ -= std::min(bytes, queued_bytes_);
+    queued_packets_ -= std::min(packets, queued_packets_);
+    gate_.stats().bytes_out.add(bytes);
+    gate_.stats().packets_out.add(packets);
+}
+
+void connection::wake_writer() {
+    if (writer_waiting_) {
+        writer_waiting_ = false;
+        wake_.cancel();
+    }
+}
+
+awaitable<void> connection::wait_for_output() {
+    if (!items_.empty() || stopped_) co_return;
+    writer_waiting_ = true;
+    wake_.expires_at(clock::time_point::max());
+    co_await wake_.async_wait(tuple_awaitable);
+    writer_waiting_ = false;
+}
+
+// ---- closing -----------------------------------------------------------------------------------
+
+void connection::kick(std::string_view reason) {
+    if (stopped_ || kicking_) return;
+    nlohmann::json body;
+    body["reason"] = std::string(reason);
+    const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::size_t begin = own_.size();
+    if (encode_packet(own_, packet_type::kick, text)) {
+        close(reason);
+        return;
+    }
+    // The kick bypasses the queue bounds: it is the last packet, and the flush deadline bounds it.
+    queued_bytes_ += own_.size() - begin;
+    ++queued_packets_;
+    items_.push_back(out_item{nullptr, begin, own_.size(), 1});
+    kicking_ = true;
+    close_reason_ = "kicked: " + std::string(reason);
+    gate_.stats().kicked.add();
+    wake_writer();
+    arm_timer();
+}
+
+void connection::on_flushed_after_kick() {
+    if (flushed_ || stopped_) return;
+    flushed_ = true;
+    // Half-close: the client reads the kick, then sees EOF; the reader closes us on its EOF (or
+    // the kick flush deadline does). Closing at once could reset the connection and lose the kick.
+    shutdown_send();
+}
+
+void connection::close(std::string_view reason) {
+    if (stopped_) return;
+    stopped_ = true;
+    if (close_reason_.empty()) close_reason_ = std::string(reason);
+    timer_.cancel();
+    wake_.cancel();
+    writer_waiting_ = false;
+    shutdown_and_close();
+    items_.clear();
+    own_.clear();
+    own_.shrink_to_fit();
+    queued_bytes_ = queued_packets_ = 0;
+}
+
+void connection::coroutine_exited() {
+    if (--running_ > 0) return;
+    close("closed");
+    gate_.on_session_closed(*this, close_reason_, std::move(served_));
+}
+
+// ---- protocol ----------------------------------------------------------------------------------
+
+void connection::on_bytes_in(std::size_t n) {
+    last_inbound_ = clock::now();
+    gate_.stats().bytes_in.add(n);
+}
+
+void connection::on_protocol_error(std::error_code ec) {
+    if (stopped_) return;
+    gate_.stats().protocol_errors.add();
+    gate_.log().debug("session {} ({}): protocol error: {}", id_, remote_, ec.message());
+    close(std::string("protocol error: ") + std::string(to_string(static_cast<errc>(ec.value()))));
+}
+
+connection::next_step connection::on_packet(const packet& p) {
+    if (stopped_) return next_step::stop;
+    gate_.stats().packets_in.add();
+    if (kicking_) return next_step::more;  // we are leaving: read only to see the client's EOF
+    switch (p.type) {
+        case packet_type::handshake: {
+            if (state_ != state::awaiting_handshake) {
+                on_protocol_error(errc::unexpected_packet);
+                return next_step::stop;
+            }
+            if (auto ec = parse_handshake(p.body, pending_handshake_)) {
+                gate_.stats().protocol_errors.add();
+                std::string reply;
+                encode_packet(reply, packet_type::handshake,
+                              handshake_failure(400, "The handshake is not valid JSON."))
+                    .clear();
+                send_copy(reply);
+                kicking_ = true;  // flush the refusal, then close like a kick
+                close_reason_ = "bad handshake";
+                arm_timer();
+                return next_step::more;
+            }
+            if (gate_.options().validator) {
+                state_ = state::validating;
+                return next_step::validate;
+            }
+            std::string reply;
+            encode_packet(reply, packet_type::handshake,
+                          handshake_reply(gate_.options().heartbeat, gate_.options().dictionary.get()))
+                .clear();
+            send_copy(reply);
+            state_ = state::awaiting_ack;
+            return next_step::more;
+        }
+        case packet_type::handshake_ack:
+            if (state_ != state::awaiting_ack) {
+                on_protocol_error(errc::unexpected_packet);
+                return next_step::stop;
+            }
+            state_ = state::working;
+            next_heartbeat_ = clock::now() + gate_.options().heartbeat;
+            arm_timer();
+            return next_step::more;
+        case packet_type::heartbeat:
+            return next_step::more;
+        case packet_type::data:
+            if (state_ != state::working) {
+                on_protocol_error(errc::data_before_ack);
+                return next_step::stop;
+            }
+            handle_data(p.body);
+            return stopped_ ? next_step::stop : next_step::more;
+        default:
+            on_protocol_error(errc::unexpected_packet);
+            return next_step::stop;
+    }
+}
+
+awaitable<void> connection::run_validator() {
+    handshake_verdict verdict;
+    try {
+        verdict = co_await gate_.options().validator(pending_handshake_);
+    } catch (const std::exception& e) {
+        gate_.log().warn("session {}: handshake validator threw: {}", id_, e.what());
+        verdict = handshake_verdict{500, "The server could not check the handshake."};
+    }
+    pending_handshake_ = handshake_request{};
+    if (stopped_) co_return;
+    std::string reply;
+    if (verdict.code == 200) {
+        encode_packet(reply, packet_type::handshake,
+                      handshake_reply(gate_.options().heartbeat, gate_.options().dictionary.get()))
+            .clear();
+        send_copy(reply);
+        state_ = state::awaiting_ack;
+    } else {
+        encode_packet(reply, packet_type::handshake, handshake_failure(verdict.code, verdict.message))
+            .clear();
+        send_copy(reply);
+        kicking_ = true;
+        close_reason_ = "handshake refused";
+        arm_timer();
+    }
+}
+
+void connection::handle_data(std::string_view body) {
+    message m;
+    if (auto ec = decode_message(body, gate_.options().dictionary.get(), m)) {
+        on_protocol_error(ec);
+        return;
+    }
+    std::string inflated;
+    if (m.zlib) {
+        if (auto ec = inflate_payload(m.payload, inflated, gate_.options().max_packet_body)) {
+            on_protocol_error(ec);
+            return;
+        }
+        m.payload = inflated;
+    }
+    switch (m.type) {
+        case message_type::request:
+            if (!take_token()) {
+                send_error(m.id, "overloaded", "Too many requests: slow down.");
+                return;
+            }
+            start_request(m.id, m.route, m.payload);
+            return;
+        case message_type::notify:
+            if (!take_token()) return;
+            start_notify(m.route, m.payload);
+            return;
+        default:
+            on_protocol_error(errc::bad_message);
+            return;
+    }
+}
+
+bool connection::take_token() {
+    const auto& o = gate_.options();
+    if (o.rate_limit <= 0) return true;
+    const double burst = o.rate_burst > 0 ? o.rate_burst : std::max(1.0, o.rate_limit);
+    const auto now = clock::now();
+    if (tokens_at_ == clock::time_point{}) {
+        tokens_ = burst;
+    } else {
+        const double dt = std::chrono::duration<double>(now - tokens_at_).count();
+        tokens_ = std::min(burst, tokens_ + dt * o.rate_limit);
+    }
+    tokens_at_ = now;
+    if (tokens_ >= 1) {
+        tokens_ -= 1;
+        return true;
+    }
+    gate_.stats().rate_limited.add();
+    return false;
+}
+
+void connection::send_error(std::uint64_t msg_id, std::string_view code, std::string_view text) {
+    gate_.stats().request_errors.add();
+    std::string payload;
+    append_error_payload(payload, code, text);
+    std::string pkt;
+    encode_response_packet(pkt, msg_id, payload, true).clear();
+    send_copy(pkt);
+}
+
+bool connection::resolve(std::string_view service, std::string& address, std::string& code,
+                         std::string& text) {
+    // Clients reach application services only: the gate's own methods (push to any session,
+    // bind any uid) are for services.
+    if (service.empty() || service == gate_.name()) {
+        code = "not_found";
+        text = "No such route.";
+        return false;
+    }
+    if (worker_.find_service(service)) {
+        address.assign(service);
+        return true;
+    }
+    remote_transport* t = gate_.node().transport_ptr();
+    if (!t) {
+        code = "not_found";
+        text = "No service '" + std::string(service) + "' serves this route.";
+        return false;
+    }
+    auto nodes = t->nodes_hosting(service);
+    auto sticky =
+        std::find_if(sticky_.begin(), sticky_.end(), [&](const auto& e) { return e.first == service; });
+    if (sticky != sticky_.end()) {
+        if (std::find(nodes.begin(), nodes.end(), sticky->second) != nodes.end()) {
+            address = std::string(service) + "@" + sticky->second;
+            return true;
+        }
+        sticky_.erase(sticky);  // its node went down: pick again below if another hosts it
+    }
+    auto& known = gate_.shard_at(worker_.index()).remote_services;
+    if (nodes.empty()) {
+        if (known.count(std::string(service))) {
+            code = "unavailable";
+            text = "The service '" + std::string(service) + "' is unavailable.";
+        } else {
+            code = "not_found";
+            text = "No service '" + std::string(service) + "' serves this route.";
+        }
+        return false;
+    }
+    std::size_t pick =
+        gate_.options().picker ? gate_.options().picker(id_, service, nodes) : id_ % nodes.size();
+    if (pick >= nodes.size()) pick = 0;
+    sticky_.emplace_back(std::string(service), nodes[pick]);
+    known.insert(std::string(service));
+    address = std::string(service) + "@" + nodes[pick];
+    return true;
+}
+
+void connection::remember_served(const std::string& address) {
+    if (std::find(served_.begin(), served_.end(), address) == served_.end()) served_.push_back(address);
+}
+
+std::shared_ptr<const client_origin> connection::origin() {
+    if (!origin_) {
+        auto o = std::make_shared<client_origin>();
+        o->gate_node = gate_.node().name();
+        o->session_id = id_;
+        o->uid = uid_;
+        origin_ = std::move(o);
+    }
+    return origin_;
+}
+
+void connection::set_uid(std::string uid) {
+    uid_ = std::move(uid);
+    origin_.reset();
+}
+
+namespace {
+
+awaitable<void> request_task(std::shared_ptr<connection> self, gate* g, std::uint64_t msg_id,
+                             std::string address, std::string route, std::string payload,
+                             std::shared_ptr<const client_origin> origin,
+                             std::function<void(connection&, std::uint64_t, result<std::string>&)> done) {
+    call_context ctx;
+    ctx.client = std::move(origin);
+    auto r = co_await call_encoded(address, route, rpc::codec::json, std::move(payload),
+                                   g->options().request_timeout, std::move(ctx));
+    done(*self, msg_id, r);
+}
+
+}  // namespace
+
+void connection::start_request(std::uint64_t msg_id, std::string_view route, std::string_view payload) {
+    gate_.stats().requests.add();
+    const auto dot = route.find('.');
+    std::string address, code, text;
+    if (dot == std::string_view::npos || !resolve(route.substr(0, dot), address, code, text)) {
+        if (code.empty()) {
+            code = "not_found";
+            text = "No such route.";
+        }
+        send_error(msg_id, code, text);
+        return;
+    }
+    remember_served(address);
+    auto done = [](connection& c, std::uint64_t id, result<std::string>& r) {
+        if (c.stopped_ || c.kicking_) return;
+        if (r) {
+            const bool ok =
+                c.append_owned([&](std::string& out) { return !encode_response_packet(out, id, *r); });
+            if (!ok && !c.stopped_ && !c.kicking_) c.send_error(id, "internal", "The response is too large.");
+            return;
+        }
+        if (r.code() == rpc::errc::unreachable) c.sticky_.clear();  // pick again next time
+        c.gate_.stats().request_errors.add();
+        std::string err;
+        append_error_payload(err, r.error());
+        std::string pkt;
+        encode_response_packet(pkt, id, err, true).clear();
+        c.send_copy(pkt);
+    };
+    worker& w = worker_;
+    asio::co_spawn(worker_.executor(),
+                   request_task(shared_from_this(), &gate_, msg_id, std::move(address), std::string(route),
+                                std::string(payload), origin(), std::move(done)),
+                   [&w](std::exception_ptr e) { log_task_failure(w, e); });
+}
+
+void connection::start_notify(std::string_view route, std::string_view payload) {
+    const auto dot = route.find('.');
+    std::string address, code, text;
+    if (dot == std::string_view::npos || !resolve(route.substr(0, dot), address, code, text)) {
+        gate_.log().debug("session {}: notify '{}' dropped: {}", id_, route, text);
+        return;
+    }
+    remember_served(address);
+    call_context ctx;
+    ctx.client = origin();
+    auto r =
+        notify_encoded(gate_.node(), address, route, rpc::codec::json, std::string(payload), std::move(ctx));
+    if (!r) gate_.log().debug("session {}: notify '{}' not delivered: {}", id_, route, r.error().describe());
+}
+
+// ---- timer -------------------------------------------------------------------------------------
+
+void connection::arm_timer() {
+    if (stopped_) return;
+    const auto& o = gate_.options();
+    clock::time_point at;
+    if (kicking_)
+        at = clock::now() + o.kick_flush_timeout;
+    else if (state_ != state::working)
+        at = accepted_at_ + o.handshake_timeout;
+    else
+        at = std::min(next_heartbeat_, last_inbound_ + 2 * o.heartbeat);
+    timer_.expires_at(at);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->on_timer();
+    });
+}
+
+void connection::on_timer() {
+    if (stopped_) return;
+    const auto& o = gate_.options();
+    const auto now = clock::now();
+    if (kicking_) {
+        close(flushed_ ? "kicked" : "kick flush timed out");
+        return;
+    }
+    if (state_ != state::working) {
+        if (now >= accepted_at_ + o.handshake_timeout) {
+            gate_.stats().protocol_errors.add();
+            gate_.log().debug("session {}: no handshake within {} ms", id_, o.handshake_timeout.count());
+            close("handshake timeout");
+            return;
+        }
+    } else {
+        if (now >= last_inbound_ + 2 * o.heartbeat) {
+            gate_.log().debug("session {}: nothing received for {} ms", id_, (2 * o.heartbeat).count());
+            close("heartbeat timeout");
+            return;
+        }
+        if (now >= next_heartbeat_) {
+            send_copy(heartbeat_packet);
+            next_heartbeat_ = now + o.heartbeat;
+        }
+    }
+    arm_timer();
+}
+
+// ---- TCP ---------------------------------------------------------------------------------------
+
+namespace {
+
+class tcp_connection final : public connection {
+  public:
+    tcp_connection(gate& g, worker& w, std::uint64_t id, asio::ip::tcp::socket s)
+        : connection(g, w, id, transport_kind::tcp),
+          socket_(std::move(s)),
+          decoder_(g.options().max_packet_body) {
+        boost::system::error_code ec;
+        socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+        auto ep = socket_.remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    void start() override {
+        auto self = std::static_pointer_cast<tcp_connection>(shared_from_this());
+        worker& w = worker_;
+        begin_coroutines(2);
+        asio::co_spawn(worker_.executor(), reader(self),
+                       [&w](std::exception_ptr e) { log_task_failure(w, e); });
+        asio::co_spawn(worker_.executor(), writer(self),
+                       [&w](std::exception_ptr e) { log_task_failure(w, e); });
+        arm_timer();
+    }
+
+  private:
+    static awaitable<void> reader(std::shared_ptr<tcp_connection> self) {
+        auto& c = *self;
+        packet p;
+        std::error_code perr;
+        for (;;) {
+            constexpr std::size_t chunk = 8192;
+            char* buf = c.decoder_.prepare(chunk);
+            auto [ec, n] = co_await c.socket_.async_read_some(asio::buffer(buf, chunk), tuple_awaitable);
+            if (ec) break;
+            c.decoder_.commit(n);
+            c.on_bytes_in(n);
+            bool stop = false;
+            while (!stop && c.decoder_.next(p, perr)) {
+                switch (c.on_packet(p)) {
+                    case next_step::more:
+                        break;
+                    case next_step::validate:
+                        co_await c.run_validator();
+                        break;
+                    case next_step::stop:
+                        stop = true;
+                        break;
+                }
+            }
+            if (perr) c.on_protocol_error(perr);
+            if (stop || c.stopped_) break;
+        }
+        c.close("client closed");
+        c.coroutine_exited();
+    }
+
+    static awaitable<void> writer(std::shared_ptr<tcp_connection> self) {
+        auto& c = *self;
+        std::vector<out_item> items;
+        std::string own;
+        std::vector<asio::const_buffer> bufs;
+        while (!c.stopped_) {
+            if (c.queue_empty()) {
+                if (c.kicking_) {
+                    c.on_flushed_after_kick();
+                    break;
+                }
+                co_await c.wait_for_output();
+                continue;
+            }
+            c.take_queue(items, own);
+            bufs.clear();
+            std::size_t packets = 0;
+            for (const auto& it : items) {
+                packets += it.packets;
+                if (it.shared)
+                    bufs.emplace_back(it.shared->data(), it.shared->size());
+                else
+                    bufs.emplace_back(own.data() + it.begin, it.end - it.begin);
+            }
+            auto [ec, n] = co_await asio::async_write(c.socket_, bufs, tuple_awaitable);
+            items.clear();
+            own.clear();
+            if (own.capacity() > 64 * 1024) own.shrink_to_fit();
+            if (ec) break;
+            c.written(n, packets);
+        }
+        c.close("write failed");
+        c.coroutine_exited();
+    }
+
+    void shutdown_send() override {
+        boost::system::error_code ec;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    }
+    void shutdown_and_close() override {
+        boost::system::error_code ec;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+        socket_.close(ec);
+    }
+
+    asio::ip::tcp::socket socket_;
+    packet_decoder decoder_;
+};
+
+}  // namespace
+
+std::shared_ptr<connection> make_tcp_connection(gate& g, worker& w, std::uint64_t id,
+                                                asio::ip::tcp::socket socket) {
+    return std::make_shared<tcp_connection>(g, w, id, std::move(socket));
+}
+
+}  // namespace hearth::session::detail

@@ -1,0 +1,161 @@
+#pragma once
+// One client connection of a gate (TCP or WebSocket): the protocol state machine, the bounded
+// write queue, and the reader / writer coroutine pair. Private to the session module.
+//
+// Threading: a connection lives on one worker (the one its socket was accepted onto); every
+// member function below runs on that worker's thread, and so do its coroutines and timers.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "framework/asio.hpp"
+#include "framework/call_context.hpp"
+#include "session/handshake.hpp"
+#include "session/packet.hpp"
+
+namespace hearth {
+class worker;
+}
+
+namespace hearth::session {
+
+class gate;
+
+namespace detail {
+
+enum class transport_kind { tcp, ws };
+
+class connection : public std::enable_shared_from_this<connection> {
+  public:
+    connection(gate& g, worker& w, std::uint64_t id, transport_kind kind);
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    virtual ~connection();
+
+    std::uint64_t id() const noexcept { return id_; }
+    transport_kind kind() const noexcept { return kind_; }
+    worker& home() const noexcept { return worker_; }
+    const std::string& uid() const noexcept { return uid_; }
+    std::string remote_address() const { return remote_; }
+
+    /// Starts the reader, the writer and the protocol timer.
+    virtual void start() = 0;
+
+    /// Queues a copy of a whole packet. False when the session is closing or was just closed
+    /// because its write queue overflowed.
+    bool send_copy(std::string_view packet);
+    /// Queues a packet shared with other sessions (a broadcast); no copy.
+    bool send_shared(std::shared_ptr<const std::string> packet);
+    /// Queues a Push message (encoded straight into the write queue).
+    bool send_push(std::string_view route, std::string_view payload);
+    /// Sends a Kick packet with {"reason": reason}, flushes it, then closes. Idempotent.
+    void kick(std::string_view reason);
+    /// Closes at once (shutdown, close); queued bytes are dropped. Idempotent.
+    void close(std::string_view reason);
+    void set_uid(std::string uid);
+
+  protected:
+    // What the reader does after a packet.
+    enum class next_step { more, validate, stop };
+
+    /// Handles one decoded packet; may ask the reader to run the async validator.
+    next_step on_packet(const packet& p);
+    awaitable<void> run_validator();
+    void on_protocol_error(std::error_code ec);
+    void on_bytes_in(std::size_t n);
+
+    /// Transport hooks.
+    virtual void shutdown_send() = 0;
+    virtual void shutdown_and_close() = 0;
+    /// The writer calls this when the write queue is empty after a kick was flushed.
+    void on_flushed_after_kick();
+
+    /// Write queue access for the writers.
+    struct out_item {
+        std::shared_ptr<const std::string> shared;  // null: bytes [begin, end) of own_
+        std::size_t begin = 0;
+        std::size_t end = 0;
+        std::size_t packets = 1;
+    };
+    bool queue_empty() const noexcept { return items_.empty(); }
+    /// Moves the queue into (items, own) for writing; the caller clears them afterwards.
+    void take_queue(std::vector<out_item>& items, std::string& own);
+    void written(std::size_t bytes, std::size_t packets);
+    awaitable<void> wait_for_output();
+    void coroutine_exited();
+    void begin_coroutines(int n) noexcept { running_ = n; }
+    void arm_timer();
+
+    bool stopped_ = false;  // close() ran: the socket is shut
+    bool kicking_ = false;  // a kick is queued: no more output, close once flushed
+    bool flushed_ = false;  // the kick is written and the send side shut
+    gate& gate_;
+    worker& worker_;
+    std::string remote_;
+
+  private:
+    enum class state { awaiting_handshake, validating, awaiting_ack, working };
+
+    bool reserve(std::size_t bytes);
+    void wake_writer();
+    /// Appends an owned packet that `encode(std::string&)` appends to own_; checks the bounds.
+    template <class Encode>
+    bool append_owned(Encode encode);
+    void on_timer();
+    void handle_data(std::string_view body);
+    void start_request(std::uint64_t msg_id, std::string_view route, std::string_view payload);
+    void start_notify(std::string_view route, std::string_view payload);
+    bool take_token();
+    void send_error(std::uint64_t msg_id, std::string_view code, std::string_view message);
+    /// The address that serves `service` for this session, or an error code/message.
+    bool resolve(std::string_view service, std::string& address, std::string& err_code,
+                 std::string& err_message);
+    void remember_served(const std::string& address);
+    std::shared_ptr<const client_origin> origin();
+
+    const std::uint64_t id_;
+    const transport_kind kind_;
+    state state_ = state::awaiting_handshake;
+    int running_ = 0;  // reader and writer coroutines alive
+
+    // Write queue: items in order; owned bytes live in own_.
+    std::vector<out_item> items_;
+    std::string own_;
+    std::size_t queued_bytes_ = 0;
+    std::size_t queued_packets_ = 0;
+    bool writer_waiting_ = false;
+    asio::steady_timer wake_;
+
+    // Protocol timer: handshake deadline, heartbeats, idle close, kick flush deadline.
+    asio::steady_timer timer_;
+    clock::time_point accepted_at_;
+    clock::time_point last_inbound_;
+    clock::time_point next_heartbeat_;
+
+    handshake_request pending_handshake_;
+
+    std::string uid_;
+    std::shared_ptr<const client_origin> origin_;
+    std::vector<std::pair<std::string, std::string>> sticky_;  // service -> node
+    std::vector<std::string> served_;                          // "service@node" addresses that served us
+
+    double tokens_ = 0;
+    clock::time_point tokens_at_{};
+    std::string close_reason_;
+};
+
+/// Creates a TCP connection on worker `w` (the socket was accepted onto w's io_context).
+std::shared_ptr<connection> make_tcp_connection(gate& g, worker& w, std::uint64_t id,
+                                                asio::ip::tcp::socket socket);
+
+}  // namespace detail
+}  // namespace hearth::session

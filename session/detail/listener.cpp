@@ -1,0 +1,73 @@
+#include "session/detail/listener.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+
+#include "framework/log.hpp"
+#include "framework/node.hpp"
+#include "framework/timer.hpp"
+#include "framework/worker.hpp"
+#include "session/gate.hpp"
+
+namespace hearth::session::detail {
+
+listener::listener(gate& g, transport_kind kind) : gate_(g), kind_(kind), acceptor_(g.home().context()) {}
+
+std::uint16_t listener::open(const std::string& host, int port) {
+    asio::ip::tcp::endpoint ep(asio::ip::make_address(host), static_cast<std::uint16_t>(port));
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    return acceptor_.local_endpoint().port();
+}
+
+void listener::start() {
+    gate& g = gate_;
+    asio::co_spawn(gate_.home().executor(), accept_loop(shared_from_this()), [&g](std::exception_ptr e) {
+        if (e) log_spawn_failure(g.node(), "gate accept loop", e);
+    });
+}
+
+void listener::stop() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+}
+
+awaitable<void> listener::accept_loop(std::shared_ptr<listener> self) {
+    gate& g = self->gate_;
+    node& n = g.node();
+    log_throttle throttle(std::chrono::seconds(5));
+    while (self->acceptor_.is_open()) {
+        const unsigned index = g.next_worker_.fetch_add(1, std::memory_order_relaxed) % n.worker_count();
+        worker& w = n.worker_at(index);
+        auto [ec, socket] =
+            co_await self->acceptor_.async_accept(w.context(), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) break;
+            // Out of descriptors and the like: say so (rarely) and breathe instead of spinning.
+            if (throttle.allow()) g.log().warn("gate: accept failed: {}", ec.message());
+            co_await try_sleep(std::chrono::milliseconds(20));
+            continue;
+        }
+        if (!g.admit()) {
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        const transport_kind kind = self->kind_;
+        w.post_function([&g, kind, s = std::move(socket)](worker& on) mutable {
+            if (kind == transport_kind::tcp) {
+                auto c = make_tcp_connection(g, on, g.next_session_id(on.index()), std::move(s));
+                g.on_session_opened(c);
+                c->start();
+            } else {
+                asio::co_spawn(on.executor(), serve_ws_port(g, on, std::move(s)), [&g](std::exception_ptr e) {
+                    if (e) log_spawn_failure(g.node(), "gate websocket port", e);
+                });
+            }
+        });
+    }
+}
+
+}  // namespace hearth::session::detail

@@ -1,0 +1,50 @@
+#pragma once
+// A gate's listening socket (TCP clients, or the WebSocket + static HTTP port). Private.
+//
+// The acceptor lives on the gate's home worker; each accepted socket is opened directly on the
+// io_context of the worker chosen round-robin, and its session starts there.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "framework/asio.hpp"
+#include "session/detail/connection.hpp"
+
+namespace hearth {
+class worker;
+}
+
+namespace hearth::session {
+class gate;
+}
+
+namespace hearth::session::detail {
+
+class listener : public std::enable_shared_from_this<listener> {
+  public:
+    listener(gate& g, transport_kind kind);
+
+    /// Binds and listens; returns the bound port. Throws boost::system::system_error.
+    /// On the gate's home worker.
+    std::uint16_t open(const std::string& host, int port);
+    /// Starts the accept loop on the gate's home worker.
+    void start();
+    /// Closes the acceptor (the loop ends); idempotent. On the gate's home worker.
+    void stop();
+
+  private:
+    static awaitable<void> accept_loop(std::shared_ptr<listener> self);
+
+    gate& gate_;
+    transport_kind kind_;
+    asio::ip::tcp::acceptor acceptor_;
+};
+
+/// Serves one connection of the WebSocket port: upgrades it to a WebSocket session on `ws_path`,
+/// or answers plain HTTP GETs with the gate's static files. Runs on worker `w`.
+awaitable<void> serve_ws_port(gate& g, worker& w, asio::ip::tcp::socket socket);
+
+}  // namespace hearth::session::detail

@@ -1,0 +1,254 @@
+// WebSocket sessions and the plain-HTTP side of the WebSocket port (static files).
+
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "framework/node.hpp"
+#include "framework/worker.hpp"
+#include "session/detail/listener.hpp"
+#include "session/gate.hpp"
+
+namespace hearth::session::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+class ws_connection final : public connection {
+  public:
+    ws_connection(gate& g, worker& w, std::uint64_t id, websocket::stream<tcp::socket> ws)
+        : connection(g, w, id, transport_kind::ws),
+          ws_(std::move(ws)),
+          decoder_(g.options().max_packet_body) {
+        boost::system::error_code ec;
+        auto ep = beast::get_lowest_layer(ws_).remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    void start() override {
+        auto self = std::static_pointer_cast<ws_connection>(shared_from_this());
+        node& n = gate_.node();
+        begin_coroutines(2);
+        asio::co_spawn(worker_.executor(), reader(self), [&n](std::exception_ptr e) {
+            if (e) log_spawn_failure(n, "gate websocket reader", e);
+        });
+        asio::co_spawn(worker_.executor(), writer(self), [&n](std::exception_ptr e) {
+            if (e) log_spawn_failure(n, "gate websocket writer", e);
+        });
+        arm_timer();
+    }
+
+  private:
+    // The WebSocket stream is read as a byte stream: a message may carry several packets, and a
+    // packet split across messages is reassembled by the decoder.
+    static awaitable<void> reader(std::shared_ptr<ws_connection> self) {
+        auto& c = *self;
+        packet p;
+        std::error_code perr;
+        for (;;) {
+            constexpr std::size_t chunk = 4096;
+            char* buf = c.decoder_.prepare(chunk);
+            auto [ec, n] = co_await c.ws_.async_read_some(asio::buffer(buf, chunk), tuple_awaitable);
+            if (ec) break;
+            c.decoder_.commit(n);
+            c.on_bytes_in(n);
+            bool stop = false;
+            while (!stop && c.decoder_.next(p, perr)) {
+                switch (c.on_packet(p)) {
+                    case next_step::more:
+                        break;
+                    case next_step::validate:
+                        co_await c.run_validator();
+                        break;
+                    case next_step::stop:
+                        stop = true;
+                        break;
+                }
+            }
+            if (perr) c.on_protocol_error(perr);
+            if (stop || c.stopped_) break;
+        }
+        c.close("client closed");
+        c.coroutine_exited();
+    }
+
+    // One packet per binary message (client-protocol.md section 1).
+    static awaitable<void> writer(std::shared_ptr<ws_connection> self) {
+        auto& c = *self;
+        std::vector<out_item> items;
+        std::string own;
+        bool failed = false;
+        while (!c.stopped_ && !failed) {
+            if (c.queue_empty()) {
+                if (c.kicking_) {
+                    c.flushed_ = true;
+                    // The close handshake tells browsers "done" cleanly; the kick timer bounds it.
+                    co_await c.ws_.async_close(websocket::close_code::normal, tuple_awaitable);
+                    break;
+                }
+                co_await c.wait_for_output();
+                continue;
+            }
+            c.take_queue(items, own);
+            for (const auto& it : items) {
+                asio::const_buffer b = it.shared
+                                           ? asio::const_buffer(it.shared->data(), it.shared->size())
+                                           : asio::const_buffer(own.data() + it.begin, it.end - it.begin);
+                auto [ec, n] = co_await c.ws_.async_write(b, tuple_awaitable);
+                if (ec) {
+                    failed = true;
+                    break;
+                }
+                c.written(n, it.packets);
+                if (c.stopped_) break;
+            }
+            items.clear();
+            own.clear();
+            if (own.capacity() > 64 * 1024) own.shrink_to_fit();
+        }
+        c.close(failed ? "write failed" : "closed");
+        c.coroutine_exited();
+    }
+
+    void shutdown_send() override {
+        boost::system::error_code ec;
+        beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_send, ec);
+    }
+    void shutdown_and_close() override {
+        boost::system::error_code ec;
+        auto& s = beast::get_lowest_layer(ws_);
+        s.shutdown(tcp::socket::shutdown_both, ec);
+        s.close(ec);
+    }
+
+    websocket::stream<tcp::socket> ws_;
+    packet_decoder decoder_;
+};
+
+std::string_view content_type_of(std::string_view path) {
+    auto ends = [&](std::string_view ext) {
+        return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext;
+    };
+    if (ends(".html") || ends(".htm")) return "text/html; charset=utf-8";
+    if (ends(".js")) return "text/javascript; charset=utf-8";
+    if (ends(".css")) return "text/css; charset=utf-8";
+    if (ends(".json")) return "application/json";
+    if (ends(".png")) return "image/png";
+    if (ends(".svg")) return "image/svg+xml";
+    if (ends(".ico")) return "image/x-icon";
+    return "application/octet-stream";
+}
+
+// Finds the file for a GET target; false when there is none (or the path tries to escape).
+bool find_static(const gate_options& o, std::string_view path, std::string& type, std::string& body) {
+    if (path.empty() || path == "/") path = "/index.html";
+    if (auto it = o.static_files.find(path); it != o.static_files.end()) {
+        type = it->second.content_type.empty() ? std::string(content_type_of(path)) : it->second.content_type;
+        body = it->second.body;
+        return true;
+    }
+    if (o.static_dir.empty() || path.front() != '/' || path.find("..") != std::string_view::npos ||
+        path.find('\\') != std::string_view::npos)
+        return false;
+    std::ifstream in(o.static_dir + std::string(path), std::ios::binary);
+    if (!in) return false;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    body = std::move(ss).str();
+    type = content_type_of(path);
+    return true;
+}
+
+}  // namespace
+
+awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
+    const auto& o = g.options();
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    // Until the WebSocket handshake completes, the handshake timeout bounds everything.
+    asio::steady_timer deadline(w.context());
+    deadline.expires_after(o.handshake_timeout);
+    deadline.async_wait([&socket](boost::system::error_code ec) {
+        if (!ec) socket.close(ec);
+    });
+    beast::flat_buffer buffer;
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(8 * 1024);
+        parser.body_limit(16 * 1024);
+        auto [ec, n] = co_await http::async_read(socket, buffer, parser, tuple_awaitable);
+        if (ec) break;
+        auto req = parser.release();
+        std::string_view target(req.target().data(), req.target().size());
+        target = target.substr(0, target.find('?'));
+
+        if (websocket::is_upgrade(req)) {
+            if (target != o.ws_path) {
+                http::response<http::string_body> res{http::status::not_found, req.version()};
+                res.set(http::field::content_type, "text/plain");
+                res.body() = "No WebSocket endpoint here.\n";
+                res.prepare_payload();
+                co_await http::async_write(socket, res, tuple_awaitable);
+                break;
+            }
+            deadline.cancel();
+            websocket::stream<tcp::socket> ws(std::move(socket));
+            ws.binary(true);
+            ws.auto_fragment(false);
+            ws.read_message_max(std::max<std::size_t>(4 * (o.max_packet_body + 4), 1 << 20));
+            asio::steady_timer ws_deadline(w.context());
+            ws_deadline.expires_after(o.handshake_timeout);
+            ws_deadline.async_wait([&ws](boost::system::error_code tec) {
+                if (!tec) beast::get_lowest_layer(ws).close(tec);
+            });
+            auto [aec] = co_await ws.async_accept(req, tuple_awaitable);
+            ws_deadline.cancel();
+            if (aec) {
+                g.release_admission();
+                co_return;
+            }
+            auto c = std::make_shared<ws_connection>(g, w, g.next_session_id(w.index()), std::move(ws));
+            g.on_session_opened(c);
+            c->start();
+            co_return;
+        }
+
+        http::response<http::string_body> res{http::status::ok, req.version()};
+        res.set(http::field::server, "hearth");
+        std::string type, body;
+        if (req.method() != http::verb::get && req.method() != http::verb::head) {
+            res.result(http::status::method_not_allowed);
+            res.set(http::field::content_type, "text/plain");
+            res.body() = "Only GET is served here.\n";
+        } else if (find_static(o, target, type, body)) {
+            res.set(http::field::content_type, type);
+            res.set(http::field::cache_control, "no-cache");
+            if (req.method() == http::verb::get) res.body() = std::move(body);
+        } else {
+            res.result(http::status::not_found);
+            res.set(http::field::content_type, "text/plain");
+            res.body() = "Not found.\n";
+        }
+        res.keep_alive(req.keep_alive());
+        res.prepare_payload();
+        auto [wec, wn] = co_await http::async_write(socket, res, tuple_awaitable);
+        if (wec || !req.keep_alive()) break;
+    }
+    deadline.cancel();
+    g.release_admission();  // before the close, so a client that saw EOF may connect again
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
+}
+
+}  // namespace hearth::session::detail

@@ -1,0 +1,305 @@
+#include "session/gate.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "framework/address.hpp"
+#include "framework/node.hpp"
+#include "framework/raw_call.hpp"
+#include "framework/timer.hpp"
+#include "framework/worker.hpp"
+#include "session/detail/connection.hpp"
+#include "session/detail/listener.hpp"
+#include "session/message.hpp"
+
+namespace hearth::session {
+
+gate::gate(gate_options options) : options_(std::move(options)) {
+    handle(gate_method::push, &gate::on_push);
+    handle(gate_method::kick, &gate::on_kick);
+    handle(gate_method::bind, &gate::on_bind);
+    handle(gate_method::set, &gate::on_set);
+    handle(gate_method::get, &gate::on_get);
+    handle(gate_method::broadcast, &gate::on_broadcast);
+}
+
+gate::~gate() = default;
+
+// ---- listening -----------------------------------------------------------------------------------
+
+awaitable<void> gate::on_start() {
+    auto& m = node().metrics();
+    const metric_labels labels{{"gate", name()}};
+    counters_.reset(new counters{
+        m.gauge("hearth_gate_sessions", "Client sessions connected to the gate.", labels),
+        m.counter("hearth_gate_accepted_total", "Client connections accepted.", labels),
+        m.counter("hearth_gate_rejected_total", "Client connections refused (max_connections).", labels),
+        m.counter("hearth_gate_bytes_in_total", "Bytes received from clients.", labels),
+        m.counter("hearth_gate_bytes_out_total", "Bytes written to clients.", labels),
+        m.counter("hearth_gate_packets_in_total", "Packets received from clients.", labels),
+        m.counter("hearth_gate_packets_out_total", "Packets written to clients.", labels),
+        m.counter("hearth_gate_protocol_errors_total", "Clients closed for breaking the protocol.", labels),
+        m.counter("hearth_gate_slow_clients_kicked_total",
+                  "Clients closed because their write queue was full.", labels),
+        m.counter("hearth_gate_rate_limited_total", "Client requests refused by the rate limit.", labels),
+        m.counter("hearth_gate_requests_total", "Client requests forwarded.", labels),
+        m.counter("hearth_gate_request_errors_total", "Client requests answered with an error.", labels),
+        m.counter("hearth_gate_kicked_total", "Sessions kicked with a reason.", labels),
+    });
+    for (unsigned i = 0; i < node().worker_count(); ++i) shards_.push_back(std::make_unique<shard>());
+
+    std::string error;
+    try {
+        if (options_.tcp_port >= 0) {
+            tcp_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::tcp);
+            tcp_port_ = tcp_listener_->open(options_.host, options_.tcp_port);
+        }
+        if (options_.ws_port >= 0) {
+            ws_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::ws);
+            ws_port_ = ws_listener_->open(options_.host, options_.ws_port);
+        }
+        if (tcp_listener_) tcp_listener_->start();
+        if (ws_listener_) ws_listener_->start();
+    } catch (const std::exception& e) {
+        error = "gate '" + name() + "' cannot listen on " + options_.host + ": " + e.what();
+        log().error("{}", error);
+        if (tcp_listener_) tcp_listener_->stop();
+        if (ws_listener_) ws_listener_->stop();
+    }
+    if (error.empty()) {
+        if (tcp_port_) log().info("gate '{}' listening on {}", name(), tcp_url());
+        if (ws_port_) log().info("gate '{}' listening on {} and {}", name(), ws_url(), http_url());
+    }
+
+    shutdown_step stop_step;
+    stop_step.name = "gate '" + name() + "': stop accepting clients";
+    stop_step.phase = shutdown_phase::stop_accepting;
+    stop_step.worker = home().index();
+    stop_step.run = [this]() {
+        return stop_accepting();
+    };
+    node().add_shutdown_step(std::move(stop_step));
+    shutdown_step kick_step;
+    kick_step.name = "gate '" + name() + "': kick clients";
+    kick_step.phase = shutdown_phase::kick_clients;
+    kick_step.worker = home().index();
+    kick_step.deadline = options_.kick_flush_timeout + std::chrono::milliseconds(500);
+    kick_step.run = [this]() {
+        return kick_all("server shutting down");
+    };
+    node().add_shutdown_step(std::move(kick_step));
+
+    {
+        std::lock_guard lock(listen_mutex_);
+        listen_done_ = true;
+        listen_error_ = std::move(error);
+    }
+    listen_cv_.notify_all();
+    co_return;
+}
+
+awaitable<void> gate::stop_accepting() {
+    if (tcp_listener_) tcp_listener_->stop();
+    if (ws_listener_) ws_listener_->stop();
+    co_return;
+}
+
+awaitable<void> gate::kick_all(std::string reason) {
+    co_await stop_accepting();
+    for (unsigned i = 0; i < node().worker_count(); ++i) {
+        node().worker_at(i).post_function([this, reason](worker& w) {
+            auto copy = shard_at(w.index()).sessions;  // kick() may close and erase
+            for (auto& [id, c] : copy) c->kick(reason);
+        });
+    }
+    // The step's deadline bounds this; kicks close within kick_flush_timeout each.
+    while (connections_.load(std::memory_order_relaxed) > 0) co_await try_sleep(std::chrono::milliseconds(5));
+}
+
+awaitable<void> gate::on_stop() {
+    if (tcp_listener_) tcp_listener_->stop();
+    if (ws_listener_) ws_listener_->stop();
+    for (unsigned i = 0; i < node().worker_count() && i < shards_.size(); ++i) {
+        node().worker_at(i).post_function([this](worker& w) {
+            auto copy = shard_at(w.index()).sessions;
+            for (auto& [id, c] : copy) c->close("server stopped");
+        });
+    }
+    co_return;
+}
+
+bool gate::wait_listening(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(listen_mutex_);
+    if (!listen_cv_.wait_for(lock, timeout, [this] { return listen_done_; })) return false;
+    return listen_error_.empty();
+}
+
+std::string gate::listen_error() const {
+    std::lock_guard lock(listen_mutex_);
+    return listen_error_;
+}
+
+std::string gate::tcp_url() const {
+    if (!tcp_port()) return {};
+    return "tcp://" + options_.host + ":" + std::to_string(tcp_port());
+}
+std::string gate::ws_url() const {
+    if (!ws_port()) return {};
+    return "ws://" + options_.host + ":" + std::to_string(ws_port()) + options_.ws_path;
+}
+std::string gate::http_url() const {
+    if (!ws_port()) return {};
+    return "http://" + options_.host + ":" + std::to_string(ws_port()) + "/";
+}
+
+// ---- sessions ------------------------------------------------------------------------------------
+
+std::uint64_t gate::next_session_id(unsigned worker_index) {
+    return (shard_at(worker_index).next_seq++ << 8) | (worker_index & 0xff);
+}
+
+bool gate::admit() {
+    if (connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+        connections_.fetch_sub(1, std::memory_order_relaxed);
+        counters_->rejected.add();
+        return false;
+    }
+    counters_->accepted.add();
+    return true;
+}
+
+void gate::release_admission() {
+    connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void gate::on_session_opened(const std::shared_ptr<detail::connection>& c) {
+    shard_at(c->home().index()).sessions.emplace(c->id(), c);
+    counters_->sessions.add(1);
+    const std::uint64_t id = c->id();
+    const unsigned w = c->home().index();
+    home().post_function([this, id, w](worker&) { records_[id].worker = w; });
+}
+
+void gate::on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served) {
+    const std::uint64_t id = c.id();
+    counters_->sessions.add(-1);
+    connections_.fetch_sub(1, std::memory_order_relaxed);
+    log().debug("session {} closed: {}", id, reason);
+    home().post_function([this, id, reason = std::move(reason), served = std::move(served)](worker&) mutable {
+        std::string uid;
+        if (auto it = records_.find(id); it != records_.end()) {
+            uid = std::move(it->second.uid);
+            records_.erase(it);
+        }
+        if (!uid.empty())
+            if (auto u = uid_index_.find(uid); u != uid_index_.end() && u->second == id) uid_index_.erase(u);
+        if (served.empty()) return;
+        session_closed ev{node().name(), id, uid, reason};
+        const std::string payload = rpc::encode(rpc::codec::json, ev);
+        for (const auto& address : served) {
+            auto target = parse_address(address);
+            if (!target) continue;
+            std::string route(target->service);
+            route += session_closed_suffix;
+            auto r = notify_encoded(node(), address, route, rpc::codec::json, payload);
+            if (!r && r.code() != rpc::errc::not_found)
+                log().debug("gate: close of session {} not told to {}: {}", id, address,
+                            r.error().describe());
+        }
+    });
+    // Last: this may destroy the connection.
+    shard_at(c.home().index()).sessions.erase(id);
+}
+
+template <class F>
+void gate::with_session(std::uint64_t session_id, F f) {
+    const unsigned index = worker_of(session_id);
+    if (index >= node().worker_count()) return;
+    node().worker_at(index).post_function([this, session_id, f = std::move(f)](worker& w) mutable {
+        auto& sessions = shard_at(w.index()).sessions;
+        if (auto it = sessions.find(session_id); it != sessions.end()) {
+            auto keep = it->second;  // f may close the session
+            f(*keep);
+        }
+    });
+}
+
+// ---- methods -------------------------------------------------------------------------------------
+
+awaitable<void> gate::on_push(push_request r) {
+    with_session(r.session_id, [route = std::move(r.route), payload = std::move(r.payload)](
+                                   detail::connection& c) { c.send_push(route, payload); });
+    co_return;
+}
+
+awaitable<void> gate::on_kick(kick_request r) {
+    with_session(r.session_id, [reason = std::move(r.reason)](detail::connection& c) { c.kick(reason); });
+    co_return;
+}
+
+awaitable<result<bind_response>> gate::on_bind(bind_request r) {
+    // The gate's home worker is the single authority for its uids: check-and-set without a
+    // suspension point in between, so two binds of one uid cannot both win.
+    auto it = records_.find(r.session_id);
+    if (it == records_.end()) co_return rpc::error{rpc::errc::not_found, "The session is closed."};
+    if (r.uid.empty()) co_return rpc::error{rpc::errc::bad_request, "A uid is not empty."};
+    bind_response resp;
+    auto u = uid_index_.find(r.uid);
+    if (u != uid_index_.end() && u->second != r.session_id) {
+        if (options_.duplicate_login == duplicate_login_policy::reject_new)
+            co_return app_error("duplicate_login", "This user is already logged in.");
+        const std::uint64_t old = u->second;
+        if (auto o = records_.find(old); o != records_.end()) o->second.uid.clear();
+        with_session(old, [](detail::connection& c) { c.kick("duplicate login"); });
+        resp.kicked_session = old;
+    }
+    if (!it->second.uid.empty() && it->second.uid != r.uid) {
+        if (auto p = uid_index_.find(it->second.uid); p != uid_index_.end() && p->second == r.session_id)
+            uid_index_.erase(p);
+    }
+    it->second.uid = r.uid;
+    uid_index_[r.uid] = r.session_id;
+    with_session(r.session_id, [uid = r.uid](detail::connection& c) { c.set_uid(uid); });
+    co_return resp;
+}
+
+awaitable<void> gate::on_set(set_request r) {
+    auto it = records_.find(r.session_id);
+    if (it == records_.end()) co_return;
+    if (r.value.is_null())
+        it->second.data.erase(r.key);
+    else
+        it->second.data[r.key] = std::move(r.value);
+}
+
+awaitable<result<nlohmann::json>> gate::on_get(get_request r) {
+    auto it = records_.find(r.session_id);
+    if (it == records_.end()) co_return rpc::error{rpc::errc::not_found, "The session is closed."};
+    auto d = it->second.data.find(r.key);
+    if (d == it->second.data.end()) co_return nlohmann::json();
+    co_return d->second;
+}
+
+awaitable<void> gate::on_broadcast(broadcast_request r) {
+    if (!r.payload || !r.sessions || r.sessions->empty()) co_return;
+    // One packet for every member of this gate, shared by their write queues.
+    auto packet = std::make_shared<std::string>();
+    if (auto ec = encode_push_packet(*packet, r.route, *r.payload, options_.dictionary.get())) {
+        log().warn("gate: broadcast '{}' not sent: {}", r.route, ec.message());
+        co_return;
+    }
+    std::shared_ptr<const std::string> shared = std::move(packet);
+    const unsigned workers = node().worker_count();
+    std::vector<std::vector<std::uint64_t>> by_worker(workers);
+    for (std::uint64_t id : *r.sessions)
+        if (worker_of(id) < workers) by_worker[worker_of(id)].push_back(id);
+    for (unsigned i = 0; i < workers; ++i) {
+        if (by_worker[i].empty()) continue;
+        node().worker_at(i).post_function([this, shared, ids = std::move(by_worker[i])](worker& w) {
+            auto& sessions = shard_at(w.index()).sessions;
+            for (std::uint64_t id : ids)
+                if (auto it = sessions.find(id); it != sessions.end()) it->second->send_shared(shared);
+        });
+    }
+}
+
+}  // namespace hearth::session

@@ -1,0 +1,157 @@
+#pragma once
+// hearth::session::gate: the service that accepts game clients over TCP and WebSocket and
+// speaks client-protocol.md with them.
+//
+//   hearth::session::gate_options o;
+//   o.tcp_port = 3250;
+//   auto& g = node.add_service<hearth::session::gate>("gate", o);
+//   node.start();
+//   if (!g.wait_listening(5s)) ...;   // g.tcp_url(), g.ws_url()
+//
+// Sessions are pinned to the node's workers round-robin. A client Request "room.join" is
+// forwarded (payload as JSON text, untouched) to service "room" on this node if it hosts it,
+// else to a node of the cluster that hosts "room" (sticky per session; see gate_options::picker),
+// with the session in the call_context (session::ref::from(ctx) in the handler). Every Request
+// gets exactly one Response, an error Response (flag 0x20) when the call fails.
+//
+// Other services reach sessions with session::ref and session::group, which send the methods
+// of session/gate_methods.hpp to "gate@<node>". The service must be named "gate" for
+// session::ref::from(ctx) to find it.
+//
+// Shutdown: the gate registers two steps with the node: "gate: stop accepting clients"
+// (phase stop_accepting) and "gate: kick clients" (phase kick_clients, reason
+// "server shutting down"; it waits until every session is closed or the step's deadline).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "framework/metrics.hpp"
+#include "framework/service.hpp"
+#include "session/gate_methods.hpp"
+#include "session/gate_options.hpp"
+
+namespace hearth::session {
+
+namespace detail {
+class connection;
+class listener;
+}  // namespace detail
+
+class gate final : public hearth::service {
+  public:
+    explicit gate(gate_options options = {});
+    ~gate() override;
+
+    const gate_options& options() const noexcept { return options_; }
+
+    /// Blocks until the listeners are open (true) or failed to open (false, see listen_error()).
+    /// Any thread except this node's workers.
+    bool wait_listening(std::chrono::milliseconds timeout);
+    std::string listen_error() const;
+    /// Bound ports (0 when the listener is disabled or not open yet). Any thread.
+    std::uint16_t tcp_port() const noexcept { return tcp_port_.load(); }
+    std::uint16_t ws_port() const noexcept { return ws_port_.load(); }
+    /// "tcp://HOST:PORT", "ws://HOST:PORT/PATH", "http://HOST:PORT/" (empty when disabled).
+    std::string tcp_url() const;
+    std::string ws_url() const;
+    std::string http_url() const;
+
+    /// Live sessions (accepted and not yet closed). Any thread.
+    std::size_t session_count() const noexcept { return connections_.load(std::memory_order_relaxed); }
+
+    /// Counters shared by every session of this gate (node metrics, names hearth_gate_*).
+    struct counters {
+        hearth::gauge& sessions;
+        hearth::counter& accepted;
+        hearth::counter& rejected;  // over max_connections
+        hearth::counter& bytes_in;
+        hearth::counter& bytes_out;
+        hearth::counter& packets_in;
+        hearth::counter& packets_out;
+        hearth::counter& protocol_errors;
+        hearth::counter& slow_kicked;
+        hearth::counter& rate_limited;
+        hearth::counter& requests;
+        hearth::counter& request_errors;
+        hearth::counter& kicked;
+    };
+    counters& stats() noexcept { return *counters_; }
+
+    // ---- internal: the session module's listeners and connections call these on their worker --
+    /// Session ids carry their worker index in the low 8 bits.
+    static unsigned worker_of(std::uint64_t session_id) noexcept {
+        return static_cast<unsigned>(session_id & 0xff);
+    }
+    std::uint64_t next_session_id(unsigned worker_index);
+    void on_session_opened(const std::shared_ptr<detail::connection>& c);
+    void on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served);
+    bool admit();              ///< counts a connection if under max_connections
+    void release_admission();  ///< an admitted connection that never became a session
+
+  protected:
+    awaitable<void> on_start() override;
+    awaitable<void> on_stop() override;
+
+  private:
+    friend class detail::connection;
+    friend class detail::listener;
+
+    // Per worker: the sessions pinned to it. Touched only on that worker's thread.
+    struct shard {
+        std::unordered_map<std::uint64_t, std::shared_ptr<detail::connection>> sessions;
+        std::uint64_t next_seq = 1;
+        std::unordered_set<std::string> remote_services;  // ever routed remotely: down = unavailable
+    };
+    // On the home worker: what the gate knows about each live session.
+    struct record {
+        std::string uid;
+        unsigned worker = 0;
+        std::unordered_map<std::string, nlohmann::json> data;
+    };
+
+    shard& shard_at(unsigned worker_index) { return *shards_.at(worker_index); }
+
+    // Runs f(connection&) on the session's worker if it is alive there.
+    template <class F>
+    void with_session(std::uint64_t session_id, F f);
+
+    awaitable<void> on_push(push_request r);
+    awaitable<void> on_kick(kick_request r);
+    awaitable<result<bind_response>> on_bind(bind_request r);
+    awaitable<void> on_set(set_request r);
+    awaitable<result<nlohmann::json>> on_get(get_request r);
+    awaitable<void> on_broadcast(broadcast_request r);
+
+    awaitable<void> stop_accepting();
+    awaitable<void> kick_all(std::string reason);
+
+    gate_options options_;
+    std::unique_ptr<counters> counters_;
+    std::vector<std::unique_ptr<shard>> shards_;
+    std::unordered_map<std::uint64_t, record> records_;         // home worker only
+    std::unordered_map<std::string, std::uint64_t> uid_index_;  // home worker only
+
+    std::shared_ptr<detail::listener> tcp_listener_;
+    std::shared_ptr<detail::listener> ws_listener_;
+    std::atomic<std::uint16_t> tcp_port_{0};
+    std::atomic<std::uint16_t> ws_port_{0};
+    std::atomic<std::size_t> connections_{0};
+    std::atomic<unsigned> next_worker_{0};
+
+    mutable std::mutex listen_mutex_;
+    std::condition_variable listen_cv_;
+    bool listen_done_ = false;  // guarded by listen_mutex_
+    std::string listen_error_;  // guarded by listen_mutex_
+};
+
+}  // namespace hearth::session

@@ -1,0 +1,95 @@
+#pragma once
+// The methods a gate service answers: how session::ref and session::group reach sessions from
+// any service on any node. Locally the request objects move through memory; remotely they are
+// JSON (or the cluster's codec) like any other call.
+//
+// Close notifications: when a session closes, its gate sends `session_closed` to every service
+// that served one of its requests, as a notify on the route "<service>.session_closed". A service
+// subscribes by registering a handler for that route:
+//
+//   inline constexpr hearth::rpc::method<hearth::session::session_closed, void>
+//   room_closed{"room.session_closed"}; room() { handle(room_closed, &room::on_session_closed); }
+//
+// Services that never registered it get nothing (the notify is dropped as not_found), and
+// services that never served the session are not told.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rpc/method.hpp"
+
+namespace hearth::session {
+
+struct push_request {
+    std::uint64_t session_id = 0;
+    std::string route;
+    std::string payload;  ///< encoded JSON text
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(push_request, session_id, route, payload)
+
+struct kick_request {
+    std::uint64_t session_id = 0;
+    std::string reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(kick_request, session_id, reason)
+
+struct bind_request {
+    std::uint64_t session_id = 0;
+    std::string uid;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(bind_request, session_id, uid)
+
+struct bind_response {
+    std::uint64_t kicked_session = 0;  ///< the older session kicked by this bind, or 0
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(bind_response, kicked_session)
+
+struct set_request {
+    std::uint64_t session_id = 0;
+    std::string key;
+    nlohmann::json value;  ///< null erases the key
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(set_request, session_id, key, value)
+
+struct get_request {
+    std::uint64_t session_id = 0;
+    std::string key;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(get_request, session_id, key)
+
+/// One message per gate node for a group broadcast. `payload` is shared: a local broadcast hands
+/// the same bytes to every gate worker without copying them.
+struct broadcast_request {
+    std::string route;
+    std::shared_ptr<const std::string> payload;
+    std::shared_ptr<const std::vector<std::uint64_t>> sessions;
+};
+void to_json(nlohmann::json& j, const broadcast_request& r);
+void from_json(const nlohmann::json& j, broadcast_request& r);
+
+/// Sent to "<service>.session_closed" of every service that served the session.
+struct session_closed {
+    std::string gate_node;
+    std::uint64_t session_id = 0;
+    std::string uid;     ///< the bound uid, or empty
+    std::string reason;  ///< why it closed ("client closed", "kicked: ...", ...)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(session_closed, gate_node, session_id, uid, reason)
+
+namespace gate_method {
+inline constexpr rpc::method<push_request, void> push{"gate.push"};
+inline constexpr rpc::method<kick_request, void> kick{"gate.kick"};
+inline constexpr rpc::method<bind_request, bind_response> bind{"gate.bind"};
+inline constexpr rpc::method<set_request, void> set{"gate.set"};
+inline constexpr rpc::method<get_request, nlohmann::json> get{"gate.get"};
+inline constexpr rpc::method<broadcast_request, void> broadcast{"gate.broadcast"};
+}  // namespace gate_method
+
+/// The route suffix of close notifications: "<service>.session_closed".
+inline constexpr std::string_view session_closed_suffix = ".session_closed";
+
+}  // namespace hearth::session

@@ -1,0 +1,91 @@
+#pragma once
+// Configuration of a gate service: listeners, protocol timers, limits and policies.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "framework/asio.hpp"
+#include "session/handshake.hpp"
+#include "session/route_dictionary.hpp"
+
+namespace hearth::session {
+
+/// What to do when bind(uid) finds the uid bound to another live session of this gate.
+enum class duplicate_login_policy {
+    kick_old,    ///< the old session is kicked ("duplicate login"), the new one is bound (default)
+    reject_new,  ///< bind fails with remote_error "duplicate_login"; the old session stays
+};
+
+/// The verdict of a handshake validator: code 200 accepts; 4xx/5xx refuse with `message`.
+struct handshake_verdict {
+    int code = 200;
+    std::string message;
+};
+
+/// Runs on the session's worker before the handshake reply. May suspend (check a token with
+/// another service). An exception counts as a 500 refusal.
+using handshake_validator = std::function<awaitable<handshake_verdict>(const handshake_request&)>;
+
+/// Picks the node that serves `service` for a session that has no sticky route yet. Called on
+/// the session's worker with the non-empty list of nodes that host it; returns an index into
+/// `nodes`. The choice then sticks to the session until that node goes down.
+using node_picker = std::function<std::size_t(std::uint64_t session_id, std::string_view service,
+                                              const std::vector<std::string>& nodes)>;
+
+/// A file the WebSocket port serves over plain HTTP GET.
+struct static_file {
+    std::string content_type;
+    std::string body;
+};
+
+struct gate_options {
+    // ---- listeners (port 0 = any free port; a negative port disables the listener) ------------
+    std::string host = "127.0.0.1";
+    int tcp_port = 3250;
+    int ws_port = 3251;
+    std::string ws_path = "/ws";
+    /// In-memory files served on the WebSocket port: "/" and "/index.html" map to "/index.html".
+    std::map<std::string, static_file, std::less<>> static_files;
+    /// A directory served on the WebSocket port after static_files (empty: none).
+    std::string static_dir;
+
+    // ---- protocol --------------------------------------------------------------------------------
+    std::chrono::milliseconds heartbeat{30000};          ///< server heartbeat; 2x = idle close
+    std::chrono::milliseconds handshake_timeout{10000};  ///< accept -> handshake packet
+    std::chrono::milliseconds kick_flush_timeout{2000};  ///< how long a kick waits for its flush
+    std::chrono::milliseconds request_timeout{5000};     ///< per forwarded client request
+    std::size_t max_packet_body = 64 * 1024;
+    std::shared_ptr<const route_dictionary> dictionary;  ///< null: no "dict" in the handshake
+    handshake_validator validator;                       ///< null: accept every handshake
+
+    // ---- limits ----------------------------------------------------------------------------------
+    std::size_t max_connections = 100000;
+    std::size_t max_queued_bytes = 4 * 1024 * 1024;  ///< per session write queue
+    std::size_t max_queued_packets = 16384;          ///< per session write queue
+    double rate_limit = 0;                           ///< requests+notifies per second; 0 = off
+    double rate_burst = 0;                           ///< bucket size; 0 = max(1, rate_limit)
+
+    // ---- policies --------------------------------------------------------------------------------
+    duplicate_login_policy duplicate_login = duplicate_login_policy::kick_old;
+    node_picker picker;  ///< null: session id modulo the number of hosting nodes
+
+    /// Reads the JSON form (every key optional; unknown keys are an error):
+    /// {"host","tcp_port","ws_port","ws_path","static_dir","heartbeat_ms","handshake_timeout_ms",
+    ///  "kick_flush_timeout_ms","request_timeout_ms","max_packet_body","max_connections",
+    ///  "max_queued_bytes","max_queued_packets","rate_limit","rate_burst",
+    ///  "duplicate_login":"kick_old"|"reject_new","dict":{"route":code}}.
+    /// Throws std::invalid_argument with a sentence naming the bad key.
+    static gate_options from_json(const nlohmann::json& j);
+};
+
+}  // namespace hearth::session

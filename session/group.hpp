@@ -1,0 +1,69 @@
+#pragma once
+// session::group: a set of session refs, e.g. a chat room's members, with broadcast.
+//
+// broadcast(route, msg) encodes the payload once and sends one "gate.broadcast" message per
+// gate node (not one per member); each gate encodes one Push packet and every member's write
+// queue shares it. Member lists per gate are immutable snapshots rebuilt only after the
+// membership changes, so repeated broadcasts to a stable group copy nothing per member.
+//
+// Threading: a group is a plain object owned by one service; use it from that service's
+// handlers only (it has no lock). Sessions that closed stay members until removed (their
+// pushes are dropped by the gate); remove them from a "<service>.session_closed" handler.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rpc/result.hpp"
+#include "session/ref.hpp"
+
+namespace hearth::session {
+
+class group {
+  public:
+    group() = default;
+    explicit group(std::string name) : name_(std::move(name)) {}
+
+    const std::string& name() const noexcept { return name_; }
+
+    /// Adds a member; false when it was already one.
+    bool add(const ref& r);
+    /// Removes a member; false when it was not one.
+    bool remove(const ref& r);
+    bool contains(const ref& r) const;
+    std::size_t count() const noexcept { return count_; }
+    void clear();
+    /// Every member, grouped by gate.
+    std::vector<ref> members() const;
+
+    /// Pushes (route, msg) to every member. The result is the first error of a gate that did
+    /// not accept the message (the other gates still got theirs).
+    result<void> broadcast(std::string_view route, const nlohmann::json& msg);
+    /// As broadcast, with a payload that is already JSON text.
+    result<void> broadcast_raw(std::string_view route, std::string payload);
+    /// Pushes to the members for which filter(ref) is true.
+    result<void> multicast(std::string_view route, const nlohmann::json& msg,
+                           const std::function<bool(const ref&)>& filter);
+
+  private:
+    struct gate_members {
+        std::string service = "gate";
+        std::vector<std::uint64_t> ids;                              // sorted
+        std::shared_ptr<const std::vector<std::uint64_t>> snapshot;  // rebuilt after a change
+    };
+    result<void> send(const std::string& gate_node, gate_members& g, std::string_view route,
+                      const std::shared_ptr<const std::string>& payload,
+                      std::shared_ptr<const std::vector<std::uint64_t>> ids);
+
+    std::string name_;
+    std::map<std::string, gate_members, std::less<>> gates_;  // by gate node
+    std::size_t count_ = 0;
+};
+
+}  // namespace hearth::session

@@ -1,0 +1,60 @@
+#include "session/ref.hpp"
+
+#include <stdexcept>
+
+#include "framework/service.hpp"
+#include "framework/worker.hpp"
+#include "session/gate_methods.hpp"
+
+namespace hearth::session {
+
+namespace {
+
+node& current_node() {
+    worker* w = worker::current();
+    if (!w)
+        throw std::logic_error("hearth::session::ref operations run on a worker thread of a running node.");
+    return w->owner();
+}
+
+}  // namespace
+
+std::optional<ref> ref::from(const call_context& ctx) {
+    if (!ctx.client || ctx.client->session_id == 0) return std::nullopt;
+    return ref(ctx.client->gate_node, ctx.client->session_id);
+}
+
+result<void> ref::push(std::string_view route, const nlohmann::json& msg) const {
+    return push_raw(route, msg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+result<void> ref::push_raw(std::string_view route, std::string payload) const {
+    push_request r{id_, std::string(route), std::move(payload)};
+    return hearth::notify(current_node(), gate_method::push, gate_address(), std::move(r));
+}
+
+result<void> ref::kick(std::string reason) const {
+    kick_request r{id_, std::move(reason)};
+    return hearth::notify(current_node(), gate_method::kick, gate_address(), std::move(r));
+}
+
+awaitable<result<void>> ref::bind(std::string uid, std::chrono::milliseconds timeout) const {
+    bind_request r{id_, std::move(uid)};
+    const std::string address = gate_address();
+    auto out = co_await hearth::call(gate_method::bind, address, std::move(r), timeout);
+    if (!out) co_return std::move(out).error();
+    co_return result<void>{};
+}
+
+result<void> ref::set(std::string key, nlohmann::json value) const {
+    set_request r{id_, std::move(key), std::move(value)};
+    return hearth::notify(current_node(), gate_method::set, gate_address(), std::move(r));
+}
+
+awaitable<result<nlohmann::json>> ref::get(std::string key, std::chrono::milliseconds timeout) const {
+    get_request r{id_, std::move(key)};
+    const std::string address = gate_address();
+    co_return co_await hearth::call(gate_method::get, address, std::move(r), timeout);
+}
+
+}  // namespace hearth::session

@@ -1,0 +1,566 @@
+#include "session/gate.hpp"
+
+#include <atomic>
+
+#include <catch2/catch.hpp>
+
+#include "framework/node.hpp"
+#include "framework/timer.hpp"
+#include "session/group.hpp"
+#include "session/ref.hpp"
+#include "tests/framework/harness.hpp"
+#include "tests/framework/loopback_transport.hpp"
+#include "tests/session/test_client.hpp"
+
+using namespace std::chrono_literals;
+using hearth::testing::test_client;
+using json = nlohmann::json;
+namespace session = hearth::session;
+
+namespace {
+
+inline constexpr hearth::rpc::method<json, json> echo_m{"echo.echo"};
+inline constexpr hearth::rpc::method<json, json> join_m{"room.join"};
+inline constexpr hearth::rpc::method<json, json> kick_m{"room.kick"};
+inline constexpr hearth::rpc::method<json, json> slow_m{"room.slow"};
+inline constexpr hearth::rpc::method<json, json> fail_m{"room.fail"};
+inline constexpr hearth::rpc::method<json, json> flood_m{"room.flood"};
+inline constexpr hearth::rpc::method<json, json> who_m{"room.who"};
+inline constexpr hearth::rpc::method<json, void> say_m{"room.say"};
+inline constexpr hearth::rpc::method<session::session_closed, void> closed_m{"room.session_closed"};
+
+class echo_service : public hearth::service {
+  public:
+    echo_service() { handle(echo_m, &echo_service::on_echo); }
+
+  private:
+    hearth::awaitable<json> on_echo(json j) { co_return j; }
+};
+
+class room_service : public hearth::service {
+  public:
+    std::atomic<int> closed_events{0};
+    std::atomic<std::uint64_t> last_closed{0};
+
+    room_service() {
+        handle(join_m, &room_service::on_join);
+        handle(kick_m, &room_service::on_kick);
+        handle(slow_m, &room_service::on_slow);
+        handle(fail_m, &room_service::on_fail);
+        handle(flood_m, &room_service::on_flood);
+        handle(who_m, &room_service::on_who);
+        handle(say_m, &room_service::on_say);
+        handle(closed_m, &room_service::on_closed);
+    }
+
+  private:
+    hearth::awaitable<hearth::result<json>> on_join(const hearth::call_context& ctx, json req) {
+        auto s = session::ref::from(ctx);
+        if (!s) co_return hearth::app_error("no_session", "Not a client.");
+        auto b = co_await s->bind(req.value("uid", std::string("anon")));
+        if (!b) co_return std::move(b).error();
+        members_.add(*s);
+        json joined;
+        joined["uid"] = req.value("uid", std::string("anon"));
+        (void)s->push("onJoined", joined);
+        (void)s->set("nick", joined["uid"]);
+        json resp;
+        resp["code"] = 0;
+        resp["members"] = members_.count();
+        co_return resp;
+    }
+    hearth::awaitable<json> on_kick(const hearth::call_context& ctx, json req) {
+        (void)session::ref::from(ctx)->kick(req.value("reason", std::string("bye")));
+        co_return json::object();
+    }
+    hearth::awaitable<json> on_slow(json req) {
+        co_await hearth::sleep(std::chrono::milliseconds(req.value("ms", 100)));
+        co_return req;
+    }
+    hearth::awaitable<json> on_fail(json) {
+        throw std::runtime_error("secret failure text");
+        co_return json();
+    }
+    hearth::awaitable<json> on_flood(const hearth::call_context& ctx, json req) {
+        auto s = session::ref::from(ctx);
+        const std::string blob(req.value("size", 1000), 'x');
+        for (int i = 0; i < req.value("count", 10); ++i) (void)s->push("onFlood", blob);
+        co_return json::object();
+    }
+    hearth::awaitable<json> on_who(const hearth::call_context& ctx, json) {
+        auto s = session::ref::from(ctx);
+        auto nick = co_await s->get("nick");
+        json out;
+        out["uid"] = ctx.client->uid;
+        out["nick"] = nick ? *nick : json();
+        co_return out;
+    }
+    hearth::awaitable<void> on_say(json msg) {
+        (void)members_.broadcast("onMessage", msg);
+        co_return;
+    }
+    hearth::awaitable<void> on_closed(session::session_closed ev) {
+        members_.remove(session::ref(ev.gate_node, ev.session_id));
+        last_closed = ev.session_id;
+        closed_events.fetch_add(1);
+        co_return;
+    }
+
+    session::group members_;
+};
+
+// A loopback link whose peer can be marked down: unreachable, and hosting nothing.
+class downable_transport final : public hearth::remote_transport {
+  public:
+    explicit downable_transport(hearth::node& self) : inner_(self) {}
+    void connect(hearth::node& peer) { inner_.connect(peer); }
+    std::atomic<bool> down{false};
+    hearth::rpc::codec codec() const noexcept override { return inner_.codec(); }
+    std::optional<hearth::rpc::error> send(hearth::outbound_message&& m) override {
+        if (down) return hearth::rpc::error{hearth::rpc::errc::unreachable, "down"};
+        return inner_.send(std::move(m));
+    }
+    std::vector<std::string> nodes_hosting(std::string_view service) const override {
+        if (down) return {};
+        return inner_.nodes_hosting(service);
+    }
+
+  private:
+    hearth::testing::loopback_transport inner_;
+};
+
+struct fixture {
+    explicit fixture(session::gate_options o = {}, unsigned threads = 2)
+        : n(hearth::testing::test_config("gate-1", threads)) {
+        o.host = "127.0.0.1";
+        o.tcp_port = 0;
+        o.ws_port = 0;
+        g = &n.add_service<session::gate>("gate", std::move(o));
+        n.add_service<echo_service>("echo");
+        room = &n.add_service<room_service>("room");
+        n.start();
+        REQUIRE(g->wait_listening(5s));
+    }
+    ~fixture() { n.stop(); }
+    std::uint64_t counter(const char* name) {
+        auto text = n.metrics().render();
+        auto pos = text.find(std::string(name) + "{");
+        if (pos == std::string::npos) return 0;
+        pos = text.find("} ", pos);
+        return std::stoull(text.substr(pos + 2));
+    }
+
+    hearth::node n;
+    session::gate* g = nullptr;
+    room_service* room = nullptr;
+};
+
+}  // namespace
+
+TEST_CASE("gate: handshake, request/response, notify and push over TCP and WebSocket", "[gate]") {
+    fixture f;
+    for (auto kind : {test_client::kind::tcp, test_client::kind::ws}) {
+        test_client c(kind, kind == test_client::kind::tcp ? f.g->tcp_port() : f.g->ws_port());
+        auto hs = c.handshake();
+        REQUIRE(hs["code"] == 200);
+        REQUIRE(hs["sys"]["heartbeat"] == 30);
+        json payload;
+        payload["text"] = "hello";
+        payload["n"] = 42;
+        c.request(1, "echo.echo", payload);
+        auto r = c.next_response();
+        REQUIRE(r);
+        CHECK(r->id == 1);
+        CHECK_FALSE(r->error);
+        CHECK(r->body == payload);
+
+        json join;
+        join["uid"] = kind == test_client::kind::tcp ? "alice" : "bob";
+        c.request(2, "room.join", join);
+        r = c.next_response();
+        REQUIRE(r);
+        CHECK(r->body["code"] == 0);
+        auto p = c.next_push();
+        REQUIRE(p);
+        CHECK(p->route == "onJoined");
+
+        c.request(3, "room.who", json::object());
+        r = c.next_response();
+        REQUIRE(r);
+        CHECK(r->body["uid"] == join["uid"]);
+        CHECK(r->body["nick"] == join["uid"]);
+
+        json said;
+        said["content"] = "hi";
+        c.notify("room.say", said);
+        p = c.next_push();
+        REQUIRE(p);
+        CHECK(p->route == "onMessage");
+        CHECK(p->body == said);
+        CHECK(f.g->session_count() >= 1);
+    }
+}
+
+TEST_CASE("gate: every request gets exactly one response, errors with stable codes", "[gate]") {
+    session::gate_options o;
+    o.request_timeout = 200ms;
+    fixture f(o);
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+
+    c.request(1, "nosuch.route", json::object());
+    c.request(2, "room.nomethod", json::object());
+    c.request(3, "room.fail", json::object());
+    json slow;
+    slow["ms"] = 1000;
+    c.request(4, "room.slow", slow);
+    c.request(5, "gate.kick", json::object());  // the gate's own methods are not for clients
+    c.request(6, "echo.echo", json::object());
+    std::map<std::uint64_t, test_client::response> got;
+    for (int i = 0; i < 6; ++i) {
+        auto r = c.next_response();
+        REQUIRE(r);
+        got[r->id] = *r;
+    }
+    REQUIRE(got.size() == 6);
+    CHECK(got[1].error);
+    CHECK(got[1].body["code"] == "not_found");
+    CHECK(got[2].body["code"] == "not_found");
+    CHECK(got[3].body["code"] == "internal");
+    CHECK(got[3].body["message"].get<std::string>().find("secret") == std::string::npos);
+    CHECK(got[4].body["code"] == "timeout");
+    CHECK(got[5].body["code"] == "not_found");
+    CHECK_FALSE(got[6].error);
+}
+
+TEST_CASE("gate: requests of one session are answered in order for an in-order service", "[gate]") {
+    fixture f;
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    for (int i = 1; i <= 200; ++i) {
+        json p;
+        p["i"] = i;
+        c.request(static_cast<std::uint64_t>(i), "echo.echo", p);
+    }
+    for (int i = 1; i <= 200; ++i) {
+        auto r = c.next_response();
+        REQUIRE(r);
+        CHECK(r->id == static_cast<std::uint64_t>(i));
+        CHECK(r->body["i"] == i);
+    }
+}
+
+TEST_CASE("gate: malformed input closes only the offending connection", "[gate][malformed]") {
+    session::gate_options o;
+    o.handshake_timeout = 300ms;
+    fixture f(o);
+    test_client good(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(good.handshake()["code"] == 200);
+
+    SECTION("garbage bytes") {
+        test_client c(test_client::kind::tcp, f.g->tcp_port());
+        c.send_raw("\xff\xff\xff\xff garbage");
+        CHECK(c.wait_closed());
+    }
+    SECTION("oversize length") {
+        test_client c(test_client::kind::tcp, f.g->tcp_port());
+        c.send_raw(std::string("\x01\x7f\xff\xff", 4));
+        CHECK(c.wait_closed());
+    }
+    SECTION("data before handshake") {
+        test_client c(test_client::kind::tcp, f.g->tcp_port());
+        c.request(1, "echo.echo", json::object());
+        CHECK(c.wait_closed());
+    }
+    SECTION("data before ack") {
+        test_client c(test_client::kind::tcp, f.g->tcp_port());
+        c.send_packet(hearth::session::packet_type::handshake, "{}");
+        c.request(1, "echo.echo", json::object());
+        CHECK(c.wait_closed());
+    }
+    SECTION("truncated packet then silence: the handshake timeout closes it") {
+        test_client c(test_client::kind::tcp, f.g->tcp_port());
+        c.send_raw(std::string("\x01\x00\x00\x10{\"sys\"", 10));
+        CHECK(c.wait_closed());
+    }
+    SECTION("bad message in a data packet") {
+        test_client c(test_client::kind::tcp, f.g->tcp_port());
+        REQUIRE(c.handshake()["code"] == 200);
+        c.send_packet(hearth::session::packet_type::data, std::string("\x0e\x01", 2));
+        CHECK(c.wait_closed());
+    }
+    SECTION("malformed handshake JSON gets a 400 then a close") {
+        test_client c(test_client::kind::tcp, f.g->tcp_port());
+        c.send_packet(hearth::session::packet_type::handshake, "{not json");
+        auto p = c.next();
+        REQUIRE(p);
+        CHECK(json::parse(p->body)["code"] == 400);
+        CHECK(c.wait_closed());
+    }
+    SECTION("garbage over WebSocket") {
+        test_client c(test_client::kind::ws, f.g->ws_port());
+        c.send_raw("\x09\x00\x00\x00");
+        CHECK(c.wait_closed());
+    }
+    // The well-behaved client is unaffected.
+    good.request(7, "echo.echo", json::object());
+    auto r = good.next_response();
+    REQUIRE(r);
+    CHECK(r->id == 7);
+    CHECK(f.counter("hearth_gate_protocol_errors_total") >= 1);
+}
+
+TEST_CASE("gate: heartbeats and idle close", "[gate]") {
+    session::gate_options o;
+    o.heartbeat = 100ms;
+    fixture f(o);
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    auto hs = c.handshake();
+    CHECK(hs["sys"]["heartbeat"] == 0.1);
+    auto p = c.next(2s);
+    REQUIRE(p);
+    CHECK(p->type == hearth::session::packet_type::heartbeat);
+    // We never send anything: the server closes after 2 x heartbeat.
+    CHECK(c.wait_closed(3s));
+}
+
+TEST_CASE("gate: kick sends the reason, flushes, closes; close callbacks reach the room", "[gate]") {
+    fixture f;
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    json join;
+    join["uid"] = "carol";
+    c.request(1, "room.join", join);
+    REQUIRE(c.next_response());
+    json k;
+    k["reason"] = "go away";
+    c.request(2, "room.kick", k);
+    CHECK(c.wait_closed());
+    CHECK(json::parse(c.kick_body())["reason"] == "go away");
+    CHECK(hearth::testing::eventually([&] { return f.room->closed_events.load() == 1; }));
+    CHECK(hearth::testing::eventually([&] { return f.g->session_count() == 0; }));
+}
+
+TEST_CASE("gate: duplicate login kicks the old session by default", "[gate]") {
+    fixture f;
+    test_client a(test_client::kind::tcp, f.g->tcp_port());
+    test_client b(test_client::kind::ws, f.g->ws_port());
+    REQUIRE(a.handshake()["code"] == 200);
+    REQUIRE(b.handshake()["code"] == 200);
+    json join;
+    join["uid"] = "dave";
+    a.request(1, "room.join", join);
+    REQUIRE(a.next_response());
+    b.request(1, "room.join", join);
+    auto r = b.next_response();
+    REQUIRE(r);
+    CHECK_FALSE(r->error);
+    CHECK(a.wait_closed());
+    CHECK(json::parse(a.kick_body())["reason"] == "duplicate login");
+}
+
+TEST_CASE("gate: duplicate login rejects the new session by policy", "[gate]") {
+    session::gate_options o;
+    o.duplicate_login = session::duplicate_login_policy::reject_new;
+    fixture f(o);
+    test_client a(test_client::kind::tcp, f.g->tcp_port());
+    test_client b(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(a.handshake()["code"] == 200);
+    REQUIRE(b.handshake()["code"] == 200);
+    json join;
+    join["uid"] = "erin";
+    a.request(1, "room.join", join);
+    REQUIRE(a.next_response());
+    b.request(1, "room.join", join);
+    auto r = b.next_response();
+    REQUIRE(r);
+    CHECK(r->error);
+    CHECK(r->body["code"] == "duplicate_login");
+    a.request(2, "echo.echo", json::object());
+    auto ra = a.next_response();
+    REQUIRE(ra);
+    CHECK(ra->id == 2);
+}
+
+TEST_CASE("gate: a client that never reads is kicked and memory stays bounded", "[gate][slow]") {
+    session::gate_options o;
+    o.max_queued_bytes = 256 * 1024;
+    o.max_queued_packets = 1000;
+    fixture f(o);
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    json flood;
+    flood["size"] = 16000;
+    flood["count"] = 2000;  // 32 MB of pushes; the client reads none of it for now
+    c.request(1, "room.flood", flood);
+    REQUIRE(
+        hearth::testing::eventually([&] { return f.counter("hearth_gate_slow_clients_kicked_total") >= 1; }));
+    CHECK(hearth::testing::eventually([&] { return f.g->session_count() == 0; }));
+    CHECK(c.wait_closed(10s));
+}
+
+TEST_CASE("gate: request rate limit answers overloaded", "[gate]") {
+    session::gate_options o;
+    o.rate_limit = 1;
+    o.rate_burst = 2;
+    fixture f(o);
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    for (int i = 1; i <= 4; ++i) c.request(static_cast<std::uint64_t>(i), "echo.echo", json::object());
+    int overloaded = 0;
+    for (int i = 0; i < 4; ++i) {
+        auto r = c.next_response();
+        REQUIRE(r);
+        if (r->error && r->body["code"] == "overloaded") ++overloaded;
+    }
+    CHECK(overloaded >= 1);
+    CHECK(f.counter("hearth_gate_rate_limited_total") >= 1);
+}
+
+TEST_CASE("gate: the handshake validator can refuse", "[gate]") {
+    session::gate_options o;
+    o.validator = [](const session::handshake_request& hs) -> hearth::awaitable<session::handshake_verdict> {
+        co_await hearth::sleep(1ms);
+        if (hs.user.is_object() && hs.user.value("token", "") == "good")
+            co_return session::handshake_verdict{};
+        co_return session::handshake_verdict{401 - 1, "bad token"};
+    };
+    fixture f(o);
+    test_client ok(test_client::kind::tcp, f.g->tcp_port());
+    json user;
+    user["token"] = "good";
+    CHECK(ok.handshake(user)["code"] == 200);
+    test_client bad(test_client::kind::tcp, f.g->tcp_port());
+    user["token"] = "bad";
+    auto hs = bad.handshake(user);
+    CHECK(hs["code"] == 400);
+    CHECK(hs["message"] == "bad token");
+    CHECK(bad.wait_closed());
+}
+
+TEST_CASE("gate: max connections, static files, route dictionary", "[gate]") {
+    session::gate_options o;
+    o.max_connections = 1;
+    o.static_files["/index.html"] = session::static_file{"text/html", "<h1>hi</h1>"};
+    auto dict = std::make_shared<session::route_dictionary>();
+    REQUIRE_FALSE(dict->add("onMessage", 7));
+    REQUIRE_FALSE(dict->add("room.say", 8));
+    o.dictionary = dict;
+    fixture f(o);
+    test_client a(test_client::kind::tcp, f.g->tcp_port());
+    auto hs = a.handshake();
+    CHECK(hs["sys"]["dict"]["onMessage"] == 7);
+    test_client b(test_client::kind::tcp, f.g->tcp_port());
+    CHECK(b.wait_closed());
+    CHECK(f.counter("hearth_gate_rejected_total") == 1);
+    a.close();
+    REQUIRE(hearth::testing::eventually([&] { return f.g->session_count() == 0; }));
+
+    // Plain HTTP on the WebSocket port.
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket s(io);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), f.g->ws_port()});
+    const std::string req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    boost::asio::write(s, boost::asio::buffer(req));
+    std::string got;
+    boost::system::error_code ec;
+    char buf[4096];
+    while (!ec) {
+        auto n = s.read_some(boost::asio::buffer(buf), ec);
+        got.append(buf, n);
+    }
+    CHECK(got.find("200 OK") != std::string::npos);
+    CHECK(got.find("<h1>hi</h1>") != std::string::npos);
+
+    // Compressed routes both ways.
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    json join;
+    join["uid"] = "frank";
+    c.request(1, "room.join", join);
+    REQUIRE(c.next_response());
+    std::string out;
+    hearth::session::message m;
+    m.type = hearth::session::message_type::notify;
+    m.route = "room.say";
+    m.payload = "{\"x\":1}";
+    REQUIRE_FALSE(hearth::session::encode_data_packet(out, m, dict.get()));
+    CHECK(static_cast<unsigned char>(out[4]) == 0x03);
+    c.send_raw(out);
+    for (;;) {
+        auto p = c.next();
+        REQUIRE(p);
+        if (p->type != hearth::session::packet_type::data) continue;
+        if (static_cast<unsigned char>(p->body[0]) == 0x07) {  // compressed Push
+            hearth::session::message pm;
+            REQUIRE_FALSE(hearth::session::decode_message(p->body, dict.get(), pm));
+            CHECK(pm.route == "onMessage");
+            break;
+        }
+    }
+}
+
+TEST_CASE("gate: shutdown kicks clients with a reason", "[gate]") {
+    auto f = std::make_unique<fixture>();
+    test_client c(test_client::kind::tcp, f->g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    auto report = f->n.stop();
+    CHECK(report.ok());
+    CHECK(c.wait_closed());
+    CHECK(json::parse(c.kick_body())["reason"] == "server shutting down");
+}
+
+TEST_CASE("gate: requests route to the node that hosts the service; down = unavailable", "[gate][remote]") {
+    hearth::node gate_node(hearth::testing::test_config("gate-1", 2));
+    hearth::node game_node(hearth::testing::test_config("game-1", 1));
+    auto to_game = std::make_shared<downable_transport>(gate_node);
+    auto to_gate = std::make_shared<hearth::testing::loopback_transport>(game_node);
+    to_game->connect(game_node);
+    to_gate->connect(gate_node);
+    gate_node.set_transport(to_game);
+    game_node.set_transport(to_gate);
+    session::gate_options o;
+    o.tcp_port = 0;
+    o.ws_port = -1;
+    auto& g = gate_node.add_service<session::gate>("gate", o);
+    auto& room = game_node.add_service<room_service>("room");
+    gate_node.start();
+    game_node.start();
+    REQUIRE(g.wait_listening(5s));
+
+    test_client c(test_client::kind::tcp, g.tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    json join;
+    join["uid"] = "gina";
+    c.request(1, "room.join", join);
+    auto r = c.next_response();
+    REQUIRE(r);
+    CHECK_FALSE(r->error);
+    auto p = c.next_push();  // pushed by the remote room through gate@gate-1
+    REQUIRE(p);
+    CHECK(p->route == "onJoined");
+    c.request(2, "room.who", json::object());
+    r = c.next_response();
+    REQUIRE(r);
+    CHECK(r->body["uid"] == "gina");
+
+    to_game->down = true;  // the only node hosting "room" is gone
+    c.request(3, "room.who", json::object());
+    r = c.next_response();
+    REQUIRE(r);
+    CHECK(r->error);
+    CHECK(r->body["code"] == "unavailable");
+    c.request(31, "room.who", json::object());
+    r = c.next_response();
+    REQUIRE(r);
+    CHECK(r->body["code"] == "unavailable");  // still, until another node hosts it
+    to_game->down = false;
+    c.request(4, "room.who", json::object());
+    r = c.next_response();
+    REQUIRE(r);
+    CHECK_FALSE(r->error);
+    c.close();
+    gate_node.stop();
+    game_node.stop();
+    (void)room;
+}
