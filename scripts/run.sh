@@ -5,4 +5,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 hearth_install_packages "${hearth_apt_packages[@]}"
 hearth_build "$hearth_root/build/release" -DCMAKE_BUILD_TYPE=Release -DHEARTH_BUILD_TESTS=OFF -DHEARTH_BUILD_BENCH=OFF
-exec "$hearth_root/build/release/examples/hearth_example_main" "$@"
+cmake --build "$hearth_root/build/release" --target hearth_example_chat
+exec "$hearth_root/build/release/examples/chat/hearth_example_chat" "$@"

@@ -1,0 +1,7 @@
+#pragma once
+// Files compiled into the chat example (see CMakeLists.txt).
+
+namespace chat {
+extern const char* const index_html;      ///< web/index.html
+extern const char* const default_config;  ///< config.json
+}  // namespace chat
