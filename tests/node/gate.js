@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Drives a Hearth gate (the chat example) with clients nobody here wrote: pomelo-protocol's
+// packet and message codecs over a TCP socket and over WebSocket (the `ws` package).
+//
+//   node gate.js PATH/TO/hearth_example_chat
+//
+// Covers: handshake (heartbeat, dict), ack, server heartbeats, request/response, notify,
+// pushes (plain and dictionary routes), error responses (E flag, stable codes), idle close,
+// and the kick every client gets when the server shuts down. Exit 0 pass, 1 fail, 77 skipped.
+'use strict';
+
+process.noDeprecation = true; // pomelo-protocol uses new Buffer()
+
+try {
+  require.resolve('pomelo-protocol');
+  require.resolve('ws');
+} catch (e) {
+  console.log('SKIP: npm packages missing; run tests/node/setup.sh');
+  process.exit(77);
+}
+const assert = require('assert');
+const { Package, Message, Client, startServer, withDeadline, HEARTBEAT_MS, dict } = require('./harness');
+
+const program = process.argv[2];
+if (!program) {
+  console.error('usage: node gate.js PATH/TO/hearth_example_chat');
+  process.exit(1);
+}
+
+async function main() {
+  const server = startServer(program);
+  let failed = false;
+  try {
+    const addr = await server.addresses;
+    const a = new Client('tcp', addr, 'tcp-client');
+    const b = new Client('ws', addr, 'ws-client');
+
+    // Handshake and ack.
+    const hs = await a.handshake();
+    assert.strictEqual(hs.sys.heartbeat, HEARTBEAT_MS / 1000);
+    assert.deepStrictEqual(hs.sys.dict, dict);
+    assert.ok(typeof hs.sys.servertime === 'number');
+    await b.handshake();
+    // Like real clients, a and b answer with heartbeats, so only the idle client below goes quiet.
+    const keep = setInterval(() => { a.heartbeatBack(); b.heartbeatBack(); }, HEARTBEAT_MS / 2);
+    console.log('ok handshake + ack (tcp, ws)');
+
+    // Request/response with a plain route, push with a dictionary route.
+    let r = await a.request('room.join', { name: 'alice' }, false);
+    assert.deepStrictEqual(r.json, { code: 0, result: 'success' });
+    assert.strictEqual(r.error, false);
+    let p = await a.push('onMembers');
+    assert.strictEqual(p.compressed, true);
+    assert.deepStrictEqual(p.json.members, ['alice']);
+    console.log('ok request/response, push with a compressed route');
+
+    // A compressed request route; the first member sees the newcomer.
+    r = await b.request('room.join', { name: 'bob' }, true);
+    assert.deepStrictEqual(r.json, { code: 0, result: 'success' });
+    p = await a.push('onNewUser');
+    assert.strictEqual(p.json.content, 'New user: bob');
+    await b.push('onMembers', (m) => m.members.length === 2);
+    console.log('ok compressed request route, broadcast onNewUser');
+
+    // Notify -> broadcast to both, over both transports.
+    b.notify('room.message', { name: 'bob', content: 'hello from ws' }, true);
+    a.notify('room.message', { name: 'alice', content: 'hello from tcp' }, false);
+    for (const c of [a, b]) {
+      await c.push('onMessage', (m) => m.content === 'hello from ws');
+      await c.push('onMessage', (m) => m.content === 'hello from tcp');
+    }
+    console.log('ok notify + onMessage broadcast');
+
+    // Errors: every Request is answered, with the E flag and a stable code.
+    r = await a.request('nosuch.method', {}, false);
+    assert.strictEqual(r.error, true);
+    assert.strictEqual(r.json.code, 'not_found');
+    r = await b.request('room.nomethod', {}, false);
+    assert.strictEqual(r.error, true);
+    assert.strictEqual(r.json.code, 'not_found');
+    r = await a.request('room.join', 'not an object', false);
+    assert.strictEqual(r.error, false, 'room.join tolerates a non-object (guest name)');
+    console.log('ok error responses (E flag, not_found)');
+
+    // Server heartbeats arrive every HEARTBEAT_MS whatever we do.
+    await a.waitFor((e) => e.type === Package.TYPE_HEARTBEAT, 'a server heartbeat', 3000);
+    await b.waitFor((e) => e.type === Package.TYPE_HEARTBEAT, 'a server heartbeat', 3000);
+    console.log('ok server heartbeats');
+
+    // A client that goes silent after the ack is closed after 2 x heartbeat.
+    const idle = new Client('tcp', addr, 'idle-client');
+    await idle.handshake();
+    await idle.waitClosed('the idle close', 5000);
+    console.log('ok idle close');
+
+    // The server shuts down: both get a Kick with the reason, then the close.
+    server.child.kill('SIGTERM');
+    for (const c of [a, b]) {
+      const k = await c.waitFor((e) => e.type === Package.TYPE_KICK, 'the shutdown kick');
+      assert.strictEqual(k.json.reason, 'server shutting down');
+      await c.waitClosed('the close after the kick');
+    }
+    clearInterval(keep);
+    console.log('ok kick on shutdown (tcp, ws)');
+    const code = await withDeadline(new Promise((resolve) => {
+      if (server.child.exitCode !== null) resolve(server.child.exitCode);
+      else server.child.on('exit', resolve);
+    }), 10000, 'the server exit');
+    assert.strictEqual(code, 0, 'graceful exit');
+    console.log('ok graceful server exit');
+  } catch (e) {
+    failed = true;
+    console.error('FAIL:', e && e.stack ? e.stack : e);
+  } finally {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+main();

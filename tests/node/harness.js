@@ -1,0 +1,174 @@
+// Shared by the Node.js gate tests: starting the chat example on free ports, and a Pomelo
+// client (pomelo-protocol codecs) over TCP or WebSocket with deadline-bounded waits.
+'use strict';
+
+process.noDeprecation = true; // pomelo-protocol uses new Buffer()
+
+const Protocol = require('pomelo-protocol');
+const WebSocket = require('ws');
+const { Package, Message } = Protocol;
+const net = require('net');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+const assert = require('assert');
+
+
+const HEARTBEAT_MS = 400;
+const dict = { 'room.join': 1, 'room.message': 2, onMessage: 3, onNewUser: 4, onMembers: 5, onLeave: 6 };
+
+function withDeadline(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); }),
+  ]);
+}
+
+// Starts the server on free ports and resolves with its printed addresses.
+function startServer(program) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-node-'));
+  const config = path.join(dir, 'config.json');
+  fs.writeFileSync(config, JSON.stringify({
+    node: { name: 'chat', threads: 2, log_level: 'warn' },
+    gate: { host: '127.0.0.1', tcp_port: 0, ws_port: 0, ws_path: '/ws', heartbeat_ms: HEARTBEAT_MS, dict },
+  }));
+  const child = spawn(program, ['--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const addresses = new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const tcp = out.match(/^tcp:\/\/([\d.]+):(\d+)$/m);
+      const ws = out.match(/^(ws:\/\/[\d.]+:\d+\/ws)$/m);
+      const http = out.match(/^(http:\/\/[\d.]+:\d+\/)$/m);
+      if (tcp && ws && http) resolve({ host: tcp[1], port: Number(tcp[2]), ws: ws[1], http: http[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited early with ${code}`)));
+  });
+  return { child, addresses: withDeadline(addresses, 10000, 'the server addresses') };
+}
+
+// A Pomelo client: transport = 'tcp' | 'ws'. Packets and messages go through pomelo-protocol.
+class Client {
+  constructor(transport, addr, name) {
+    this.transport = transport;
+    this.name = name;
+    this.waiters = [];
+    this.events = [];
+    this.buffer = Buffer.alloc(0);
+    this.closed = false;
+    this.nextId = 1;
+    this.codes = {};
+    this.dict = {};
+    this.opened = new Promise((resolve, reject) => {
+      if (transport === 'tcp') {
+        this.sock = net.connect(addr.port, addr.host, resolve);
+        this.sock.setNoDelay(true);
+        this.sock.on('data', (d) => this.onBytes(d));
+        this.sock.on('close', () => this.onClose());
+        this.sock.on('error', reject);
+      } else {
+        this.sock = new WebSocket(addr.ws);
+        this.sock.binaryType = 'nodebuffer';
+        this.sock.on('open', resolve);
+        this.sock.on('message', (d) => this.onBytes(d));
+        this.sock.on('close', () => this.onClose());
+        this.sock.on('error', reject);
+      }
+    });
+  }
+  send(bytes) {
+    if (this.transport === 'tcp') this.sock.write(Buffer.from(bytes));
+    else this.sock.send(Buffer.from(bytes));
+  }
+  onBytes(d) {
+    // TCP is a stream: frame by the 4-byte header, then let pomelo-protocol decode each packet.
+    this.buffer = Buffer.concat([this.buffer, d]);
+    while (this.buffer.length >= 4) {
+      const len = (this.buffer[1] << 16) | (this.buffer[2] << 8) | this.buffer[3];
+      if (this.buffer.length < 4 + len) break;
+      const pkg = Package.decode(this.buffer.subarray(0, 4 + len));
+      this.buffer = this.buffer.subarray(4 + len);
+      this.onPacket(pkg);
+    }
+  }
+  onPacket(pkg) {
+    const ev = { type: pkg.type };
+    if (pkg.type === Package.TYPE_HANDSHAKE || pkg.type === Package.TYPE_KICK) {
+      ev.json = JSON.parse(Protocol.strdecode(pkg.body));
+    } else if (pkg.type === Package.TYPE_DATA) {
+      const raw = Buffer.from(pkg.body);
+      const msg = Message.decode(pkg.body);
+      ev.error = (raw[0] & 0x20) !== 0;
+      ev.msgType = msg.type;
+      ev.id = msg.id;
+      ev.compressed = !!msg.compressRoute;
+      ev.route = msg.compressRoute ? this.codes[msg.route] : msg.route;
+      const text = Protocol.strdecode(msg.body);
+      ev.json = text.length ? JSON.parse(text) : null;
+    }
+    if (pkg.type === Package.TYPE_HEARTBEAT) this.heartbeats = (this.heartbeats || 0) + 1;
+    this.events.push(ev);
+    this.wake();
+  }
+  onClose() {
+    this.closed = true;
+    this.wake();
+  }
+  wake() {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+  // Resolves with the first event matching pred (removing it), or rejects at the deadline.
+  waitFor(pred, what, ms = 5000) {
+    return withDeadline(new Promise((resolve, reject) => {
+      const check = () => {
+        const i = this.events.findIndex(pred);
+        if (i >= 0) return resolve(this.events.splice(i, 1)[0]);
+        if (this.closed) return reject(new Error(`${this.name}: closed while waiting for ${what}`));
+        this.waiters.push(check);
+      };
+      check();
+    }), ms, `${this.name}: ${what}`);
+  }
+  waitClosed(what, ms = 5000) {
+    return withDeadline(new Promise((resolve) => {
+      const check = () => (this.closed ? resolve() : this.waiters.push(check));
+      check();
+    }), ms, `${this.name}: ${what}`);
+  }
+  async handshake() {
+    await this.opened;
+    const hs = { sys: { type: 'js-websocket', version: '0.0.1' }, user: {} };
+    this.send(Package.encode(Package.TYPE_HANDSHAKE, Protocol.strencode(JSON.stringify(hs))));
+    const ev = await this.waitFor((e) => e.type === Package.TYPE_HANDSHAKE, 'the handshake reply');
+    assert.strictEqual(ev.json.code, 200);
+    this.dict = ev.json.sys.dict || {};
+    for (const r of Object.keys(this.dict)) this.codes[this.dict[r]] = r;
+    this.send(Package.encode(Package.TYPE_HANDSHAKE_ACK));
+    return ev.json;
+  }
+  request(route, body, compress) {
+    const id = this.nextId++;
+    const r = compress ? this.dict[route] : route;
+    this.send(Package.encode(Package.TYPE_DATA,
+      Message.encode(id, Message.TYPE_REQUEST, compress ? 1 : 0, r, Protocol.strencode(JSON.stringify(body)))));
+    return this.waitFor((e) => e.type === Package.TYPE_DATA && e.msgType === Message.TYPE_RESPONSE && e.id === id,
+      `the response to ${route}`);
+  }
+  notify(route, body, compress) {
+    const r = compress ? this.dict[route] : route;
+    this.send(Package.encode(Package.TYPE_DATA,
+      Message.encode(0, Message.TYPE_NOTIFY, compress ? 1 : 0, r, Protocol.strencode(JSON.stringify(body)))));
+  }
+  push(route, pred = () => true) {
+    return this.waitFor((e) => e.type === Package.TYPE_DATA && e.msgType === Message.TYPE_PUSH && e.route === route &&
+      pred(e.json), `push ${route}`);
+  }
+  heartbeatBack() { this.send(Package.encode(Package.TYPE_HEARTBEAT)); }
+}
+
+
+module.exports = { Protocol, Package, Message, Client, startServer, withDeadline, HEARTBEAT_MS, dict };
