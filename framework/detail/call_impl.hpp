@@ -12,8 +12,10 @@
 #include "framework/address.hpp"
 #include "framework/asio.hpp"
 #include "framework/detail/inbound.hpp"
+#include "framework/detail/handler.hpp"
 #include "framework/detail/pending_calls.hpp"
 #include "framework/node.hpp"
+#include "framework/service.hpp"  // (when included first: service.hpp includes this file at its end)
 #include "framework/worker.hpp"
 #include "rpc/codec.hpp"
 #include "rpc/method.hpp"

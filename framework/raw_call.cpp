@@ -1,0 +1,151 @@
+#include "framework/raw_call.hpp"
+
+#include "framework/address.hpp"
+#include "framework/service.hpp"
+#include "framework/node.hpp"
+#include "framework/worker.hpp"
+#include "rpc/method.hpp"
+
+namespace hearth {
+namespace {
+
+/// Re-encodes a payload from one codec to another (identity when they are the same).
+result<std::string> transcode(rpc::codec from, rpc::codec to, std::string payload) {
+    if (from == to) return payload;
+    auto doc = rpc::decode_json(from, payload);
+    if (!doc) return std::move(doc).error();
+    return rpc::encode_json(to, *doc);
+}
+
+class encoded_sink final : public detail::reply_sink {
+public:
+    explicit encoded_sink(rpc::codec want) : want_(want) {}
+    void set_error(rpc::error e) override { out.emplace(std::move(e)); }
+    void set_encoded(rpc::codec c, std::string_view bytes) override {
+        out.emplace(transcode(c, want_, std::string(bytes)));
+    }
+    std::optional<result<std::string>> out;
+
+private:
+    rpc::codec want_;
+};
+
+rpc::error bad_address(std::string_view address) {
+    return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
+}
+
+rpc::error bad_route(std::string_view route) {
+    return rpc::error{rpc::errc::not_found, "'" + std::string(route) + "' is not a route (service.method)."};
+}
+
+rpc::error no_cluster(std::string_view node_name) {
+    return rpc::error{rpc::errc::unreachable,
+                      "Node '" + std::string(node_name) + "' is unknown: this node is not in a cluster."};
+}
+
+/// The coroutine behind call_encoded(). Its parameters have no default arguments on purpose:
+/// GCC 12 mis-copies a defaulted class-type parameter into the coroutine frame (an SSO string
+/// inside it ends up pointing into the caller's frame).
+awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::string_view route, rpc::codec codec,
+                                                 std::string payload, std::chrono::nanoseconds timeout,
+                                                 call_context ctx) {
+    worker* w = worker::current();
+    if (!w) throw std::logic_error("hearth::call_encoded must be awaited on a worker of a running node.");
+    auto target = parse_address(address);
+    if (!target) co_return bad_address(address);
+    if (!rpc::valid_route(route)) co_return bad_route(route);
+    node& self = w->owner();
+    encoded_sink sink(codec);
+    const std::uint64_t id = w->calls().reserve(&sink, timeout);
+
+    if (target->is_local_to(self.name())) {
+        node::inbound_request r;
+        r.service = std::string(target->service);
+        r.route = std::string(route);
+        r.codec = codec;
+        r.payload = std::move(payload);
+        r.context = std::move(ctx);
+        const reply_address to{w->index(), id};
+        r.reply = [&self, to](remote_outcome o) { self.deliver_reply(to, std::move(o)); };
+        self.dispatch_inbound(std::move(r));  // immediate errors also arrive through deliver_reply
+    } else {
+        remote_transport* t = self.transport_ptr();
+        if (!t) {
+            w->calls().release(id);
+            co_return no_cluster(target->node);
+        }
+        auto wire = transcode(codec, t->codec(), std::move(payload));
+        if (!wire) {
+            w->calls().release(id);
+            co_return std::move(wire).error();
+        }
+        outbound_message out;
+        out.node = std::string(target->node);
+        out.service = std::string(target->service);
+        out.route = std::string(route);
+        out.payload = std::move(*wire);
+        out.reply_to = reply_address{w->index(), id};
+        out.deadline = clock::now() + timeout;
+        out.source = std::move(ctx.source);
+        out.client = std::move(ctx.client);
+        if (auto err = t->send(std::move(out))) {
+            w->calls().release(id);
+            co_return std::move(*err);
+        }
+    }
+    w->stats().calls_sent.fetch_add(1, std::memory_order_relaxed);
+    co_await detail::wait_for_reply(*w, id);
+    if (!sink.out) co_return rpc::error{rpc::errc::cancelled, "The call ended without an outcome."};
+    co_return std::move(*sink.out);
+}
+
+}  // namespace
+
+awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route, rpc::codec codec,
+                                            std::string payload, std::chrono::nanoseconds timeout, call_context ctx) {
+    return call_encoded_impl(address, route, codec, std::move(payload), timeout, std::move(ctx));
+}
+
+awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route, rpc::codec codec,
+                                            std::string payload, std::chrono::nanoseconds timeout) {
+    return call_encoded_impl(address, route, codec, std::move(payload), timeout, call_context{});
+}
+
+result<void> notify_encoded(node& self, std::string_view address, std::string_view route, rpc::codec codec,
+                            std::string payload, call_context ctx) {
+    auto target = parse_address(address);
+    if (!target) return bad_address(address);
+    if (!rpc::valid_route(route)) return bad_route(route);
+    if (target->is_local_to(self.name())) {
+        service* s = self.find_service(target->service);
+        if (!s)
+            return rpc::error{rpc::errc::not_found,
+                              "No service '" + std::string(target->service) + "' on node '" + self.name() + "'."};
+        if (s->queued() >= s->mailbox_capacity())
+            return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
+        node::inbound_request r;
+        r.service = std::string(target->service);
+        r.route = std::string(route);
+        r.codec = codec;
+        r.payload = std::move(payload);
+        r.context = std::move(ctx);
+        self.dispatch_inbound(std::move(r));
+        return {};
+    }
+    remote_transport* t = self.transport_ptr();
+    if (!t) return no_cluster(target->node);
+    auto wire = transcode(codec, t->codec(), std::move(payload));
+    if (!wire) return std::move(wire).error();
+    outbound_message out;
+    out.node = std::string(target->node);
+    out.service = std::string(target->service);
+    out.route = std::string(route);
+    out.payload = std::move(*wire);
+    out.one_way = true;
+    out.source = std::move(ctx.source);
+    out.client = std::move(ctx.client);
+    if (auto err = t->send(std::move(out))) return std::move(*err);
+    return {};
+}
+
+}  // namespace hearth
