@@ -52,8 +52,12 @@ public:
         detail::handler_base* h = target_.find_handler(route_);
         if (!h) {
             reject(w, missing_handler());
-            co_return;
+            return {};
         }
+        return run(w, h);
+    }
+
+    awaitable<void> run(worker& w, detail::handler_base* h) {
         detail::encoded_outcome out;
         std::exception_ptr failure;
         try {
@@ -84,7 +88,7 @@ public:
         std::unique_ptr<remote_reply> self(this);
         auto c = w.calls().take(id_);
         if (!c) {
-            w.stats().late_replies.fetch_add(1, std::memory_order_relaxed);
+            bump(w.stats().late_replies);
             return;
         }
         if (outcome_.error)

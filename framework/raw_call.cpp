@@ -93,7 +93,7 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
             co_return std::move(*err);
         }
     }
-    w->stats().calls_sent.fetch_add(1, std::memory_order_relaxed);
+    bump(w->stats().calls_sent);
     co_await detail::wait_for_reply(*w, id);
     if (!sink.out) co_return rpc::error{rpc::errc::cancelled, "The call ended without an outcome."};
     co_return std::move(*sink.out);

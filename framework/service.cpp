@@ -105,7 +105,7 @@ namespace detail {
 void inbound::run(worker&) { target_.deliver(this); }
 
 rpc::error inbound::handler_failure(worker& w, std::exception_ptr e) const {
-    w.stats().handler_failures.fetch_add(1, std::memory_order_relaxed);
+    bump(w.stats().handler_failures);
     std::string what = "a non-standard exception";
     try {
         std::rethrow_exception(e);

@@ -77,7 +77,7 @@ void worker::resume(runner* r) {
 void worker::spawn_runner() {
     runners_.push_back(std::make_unique<runner>());
     runner* r = runners_.back().get();
-    stats_.runners.fetch_add(1, std::memory_order_relaxed);
+    bump(stats_.runners);
     asio::co_spawn(ctx_, run_loop(r), [this](std::exception_ptr e) {
         if (!e) return;
         try {
@@ -93,7 +93,16 @@ void worker::spawn_runner() {
 awaitable<void> worker::run_loop(runner* r) {
     r->started = true;
     for (;;) {
-        while (detail::message* m = ready_.pop_front()) co_await execute(static_cast<detail::inbound*>(m));
+        while (detail::message* m = ready_.pop_front()) {
+            // Inline rather than a separate coroutine: one frame less per message.
+            std::unique_ptr<detail::inbound> owned(static_cast<detail::inbound*>(m));
+            service& s = owned->target();
+            s.handler_started();
+            bump(stats_.messages_handled);
+            if (auto running = owned->execute(*this); running.valid()) co_await std::move(running);
+            owned.reset();
+            s.handler_finished();
+        }
         if (stopping_.load(std::memory_order_relaxed)) co_return;
         co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
             [this, r](detail::resume_handler h) {
@@ -102,16 +111,6 @@ awaitable<void> worker::run_loop(runner* r) {
             },
             asio::use_awaitable);
     }
-}
-
-awaitable<void> worker::execute(detail::inbound* m) {
-    std::unique_ptr<detail::inbound> owned(m);
-    service& s = m->target();
-    s.handler_started();
-    stats_.messages_handled.fetch_add(1, std::memory_order_relaxed);
-    co_await m->execute(*this);
-    owned.reset();
-    s.handler_finished();
 }
 
 void worker::start_thread() {

@@ -23,7 +23,12 @@ class inbound;
 struct service_registry;
 }  // namespace detail
 
-/// Counters a worker keeps for itself; read from other threads with relaxed loads.
+/// Counters a worker keeps for itself; read from other threads with relaxed loads. Each has a
+/// single writer (the worker's thread), so bump() needs no locked instruction.
+inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 struct worker_stats {
     std::atomic<std::uint64_t> calls_sent{0};
     std::atomic<std::uint64_t> notifies_sent{0};
@@ -83,7 +88,6 @@ public:
 private:
     struct runner;
     awaitable<void> run_loop(runner* r);
-    awaitable<void> execute(detail::inbound* m);
     void pump();
     void spawn_runner();
     void resume(runner* r);

@@ -56,7 +56,7 @@ public:
             static_cast<typed_sink<Resp>*>(c->sink)->set(std::move(result_));
             std::move(c->handler)();
         } else {
-            w.stats().late_replies.fetch_add(1, std::memory_order_relaxed);
+            bump(w.stats().late_replies);
         }
     }
 
@@ -68,47 +68,41 @@ private:
 /// A call or notify between services of one node: the request object moves, nothing is
 /// serialized. A notify has no reply address.
 template <class Req, class Resp>
-class local_request final : public inbound {
+class local_request final : public inbound, public reply_target<Resp> {
 public:
     local_request(service& target, std::string_view route, call_context ctx, Req&& req, worker* reply_worker,
                   std::uint64_t call_id)
         : inbound(target, route, std::move(ctx)), req_(std::move(req)), reply_worker_(reply_worker), call_id_(call_id) {}
 
     awaitable<void> execute(worker& w) override {
+        worker_ = &w;
         handler_base* h = target_.find_handler(route_);
         if (!h) {
-            reply(w, missing_handler());
-            co_return;
+            reply(missing_handler());
+            return {};
         }
         if (h->tag() != &type_tag_v<Req, Resp>) {
-            reply(w, type_mismatch());
-            co_return;
+            reply(type_mismatch());
+            return {};
         }
-        std::optional<result<Resp>> r;
-        std::exception_ptr failure;
-        try {
-            r.emplace(co_await static_cast<typed_handler<Req, Resp>*>(h)->invoke(context_, std::move(req_)));
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        if (failure) r.emplace(handler_failure(w, failure));
-        reply(w, std::move(*r));
+        return static_cast<typed_handler<Req, Resp>*>(h)->run_local(context_, std::move(req_), *this);
     }
 
-    void reject(worker& w, rpc::error e) override { reply(w, result<Resp>(std::move(e))); }
+    void reject(worker& w, rpc::error e) override {
+        worker_ = &w;
+        reply(result<Resp>(std::move(e)));
+    }
+
+    void reply(result<Resp>&& r) override {
+        if (!reply_worker_) return;  // notify
+        reply_worker_->post(new local_reply<Resp>(call_id_, std::move(r)));
+    }
+    rpc::error failed(std::exception_ptr e) override { return handler_failure(*worker_, e); }
 
 private:
-    void reply(worker& w, result<Resp>&& r) {
-        if (!reply_worker_) return;  // notify
-        auto* m = new local_reply<Resp>(call_id_, std::move(r));
-        if (reply_worker_ == &w)
-            w.post(m);
-        else
-            reply_worker_->post(m);
-    }
-
     Req req_;
     worker* reply_worker_;
+    worker* worker_ = nullptr;
     std::uint64_t call_id_;
 };
 
@@ -131,12 +125,12 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
     if (target->is_local_to(self.name())) {
         service* s = w->find_service(target->service);
         if (!s) {
-            w->stats().not_found.fetch_add(1, std::memory_order_relaxed);
+            bump(w->stats().not_found);
             co_return rpc::error{rpc::errc::not_found,
                                  "No service '" + std::string(target->service) + "' on node '" + self.name() + "'."};
         }
         if (!s->try_reserve()) {
-            w->stats().overloaded.fetch_add(1, std::memory_order_relaxed);
+            bump(w->stats().overloaded);
             co_return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
         }
         id = w->calls().reserve(&sink, timeout);
@@ -161,7 +155,7 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
             co_return std::move(*err);
         }
     }
-    w->stats().calls_sent.fetch_add(1, std::memory_order_relaxed);
+    bump(w->stats().calls_sent);
     co_await wait_for_reply(*w, id);
     co_return sink.take();
 }

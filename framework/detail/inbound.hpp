@@ -30,8 +30,9 @@ public:
     std::string_view route() const noexcept { return route_; }
     const call_context& context() const noexcept { return context_; }
 
-    /// Runs the handler and sends the reply; never throws (a throwing handler becomes a
-    /// handler_failed reply and a log line).
+    /// Starts the handler: returns the coroutine that runs it and sends the reply, or an
+    /// invalid awaitable when the message was answered at once (no such method, ...). The
+    /// coroutine never throws (a throwing handler becomes a handler_failed reply and a log line).
     virtual awaitable<void> execute(worker& w) = 0;
     /// Answers without running the handler (the service stopped before the message started).
     virtual void reject(worker& w, rpc::error e) = 0;

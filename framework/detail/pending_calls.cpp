@@ -1,8 +1,32 @@
 #include "framework/detail/pending_calls.hpp"
 
+#include <time.h>
+
 #include <boost/asio/post.hpp>
 
 namespace hearth::detail {
+namespace {
+
+/// now() from the kernel's coarse monotonic clock (the clock steady_clock reads, at tick
+/// resolution), plus one tick so that a deadline computed from it is never early. Reading it
+/// costs a few nanoseconds instead of a full clock_gettime(CLOCK_MONOTONIC): it is read
+/// once per call.
+clock::time_point coarse_now_rounded_up() noexcept {
+#ifdef CLOCK_MONOTONIC_COARSE
+    static const std::chrono::nanoseconds tick = [] {
+        timespec res{};
+        clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+        return std::chrono::seconds(res.tv_sec) + std::chrono::nanoseconds(res.tv_nsec);
+    }();
+    timespec ts{};
+    if (tick <= std::chrono::milliseconds(10) && clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
+        return clock::time_point(std::chrono::duration_cast<clock::duration>(
+            std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec) + tick));
+#endif
+    return clock::now();
+}
+
+}  // namespace
 
 pending_calls::pending_calls(asio::io_context& ctx) : timer_(ctx) {}
 
@@ -45,7 +69,7 @@ std::uint64_t pending_calls::reserve(reply_sink* sink, std::chrono::nanoseconds 
     slot& s = slots_[index];
     s.live = true;
     s.sink = sink;
-    s.deadline = clock::now() + timeout;
+    s.deadline = coarse_now_rounded_up() + timeout;
     s.list = list_for(timeout);
     link(index);
     ++live_;
