@@ -2,40 +2,81 @@
 
 #include <boost/asio/post.hpp>
 
+#include "framework/worker.hpp"
+
 namespace hearth {
 
+mailbox::mailbox(asio::io_context& ctx, worker& owner) : ctx_(ctx), owner_(owner), tail_(&stub_), head_(&stub_) {}
+
+mailbox::~mailbox() { discard(); }
+
 void mailbox::push(detail::message* m) {
-    bool schedule = false;
-    {
-        std::lock_guard lock(mutex_);
-        remote_.push_back(m);
-        schedule = !remote_scheduled_;
-        remote_scheduled_ = true;
+    m->next_.store(nullptr, std::memory_order_relaxed);
+    pushed_.fetch_add(1, std::memory_order_relaxed);
+    // Vyukov: publish the node as the new tail, then link the previous tail to it. Between the
+    // two steps the consumer sees a gap and waits for it (pop_remote returns nullptr).
+    detail::message* prev = tail_.exchange(m, std::memory_order_acq_rel);
+    prev->next_.store(m, std::memory_order_release);
+    if (!remote_scheduled_.exchange(true, std::memory_order_acq_rel)) asio::post(ctx_, [this] { drain_remote(); });
+}
+
+detail::message* mailbox::pop_remote() noexcept {
+    auto next_of = [](detail::message* n) { return n->next_.load(std::memory_order_acquire); };
+    detail::message* head = head_;
+    detail::message* next = next_of(head);
+    if (head == &stub_) {
+        if (!next) return nullptr;
+        head_ = next;
+        head = next;
+        next = next_of(next);
     }
-    depth_.fetch_add(1, std::memory_order_relaxed);
-    if (schedule) asio::post(ctx_, [this] { drain_remote(); });
+    if (next) {
+        head_ = next;
+        return head;
+    }
+    if (head != tail_.load(std::memory_order_acquire)) return nullptr;  // a producer is mid-push
+    // head is the last node: put the stub behind it so that head can be handed out.
+    stub_.next_.store(nullptr, std::memory_order_relaxed);
+    detail::message* prev = tail_.exchange(&stub_, std::memory_order_acq_rel);
+    prev->next_.store(&stub_, std::memory_order_release);
+    next = next_of(head);
+    if (next) {
+        head_ = next;
+        return head;
+    }
+    return nullptr;
+}
+
+void mailbox::drain_remote() {
+    worker::batch_scope batch(owner_);
+    // Bounded batch, then yield to sockets and timers; the flag protocol below guarantees that
+    // a message pushed at any moment is drained by this or a later posted drain.
+    for (int i = 0; i < 4096; ++i) {
+        detail::message* m = pop_remote();
+        if (!m) {
+            remote_scheduled_.store(false, std::memory_order_seq_cst);
+            // A producer may have pushed after our last pop but seen the flag still set.
+            if (tail_.load(std::memory_order_seq_cst) == head_ && head_ == &stub_) return;
+            if (remote_scheduled_.exchange(true, std::memory_order_acq_rel))
+                return;  // that producer posted a drain itself
+            continue;
+        }
+        run_one(m);
+    }
+    asio::post(ctx_, [this] { drain_remote(); });
 }
 
 void mailbox::push_local(detail::message* m) {
+    pushed_.fetch_add(1, std::memory_order_relaxed);
     local_.push_back(m);
-    depth_.fetch_add(1, std::memory_order_relaxed);
     if (!local_scheduled_) {
         local_scheduled_ = true;
         asio::post(ctx_, [this] { drain_local(); });
     }
 }
 
-void mailbox::drain_remote() {
-    detail::message_list batch;
-    {
-        std::lock_guard lock(mutex_);
-        batch.splice_back(remote_);
-        remote_scheduled_ = false;
-    }
-    run_all(batch);
-}
-
 void mailbox::drain_local() {
+    worker::batch_scope batch(owner_);
     // Messages pushed while the drain runs (a reply to a call made from this worker, say) are
     // run by the same drain, which saves a post per message; after a bounded number of rounds
     // the drain yields so that a handler that keeps messaging itself cannot starve sockets
@@ -43,7 +84,7 @@ void mailbox::drain_local() {
     for (int round = 0; round < 64 && !local_.empty(); ++round) {
         detail::message_list batch;
         batch.splice_back(local_);
-        run_all(batch);
+        while (detail::message* m = batch.pop_front()) run_one(m);
     }
     if (local_.empty())
         local_scheduled_ = false;
@@ -51,19 +92,14 @@ void mailbox::drain_local() {
         asio::post(ctx_, [this] { drain_local(); });
 }
 
-void mailbox::run_all(detail::message_list& batch) {
-    depth_.fetch_sub(batch.size(), std::memory_order_relaxed);
-    while (detail::message* m = batch.pop_front()) m->run(owner_);
+void mailbox::run_one(detail::message* m) {
+    popped_.store(popped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    m->run(owner_);
 }
 
 void mailbox::discard() {
-    detail::message_list a, b;
-    {
-        std::lock_guard lock(mutex_);
-        a.splice_back(remote_);
-    }
-    b.splice_back(local_);
-    // the lists delete their messages as they go out of scope
+    while (detail::message* m = pop_remote()) delete m;
+    local_.clear();
 }
 
 }  // namespace hearth

@@ -2,7 +2,6 @@
 // A worker's inbox: messages from any thread, run in arrival order on the worker's thread.
 
 #include <atomic>
-#include <mutex>
 
 #include "framework/asio.hpp"
 #include "framework/detail/message.hpp"
@@ -14,14 +13,16 @@ namespace hearth {
 /// batch. Posting once per batch instead of once per message is what makes cross-worker
 /// messaging cheap (DESIGN.md section 2).
 ///
-/// Messages pushed from the owning thread go to a second, lock-free list; both lists keep
-/// FIFO order per producer thread, which is all the ordering Hearth promises.
+/// Pushes from other threads go through an intrusive lock-free queue (Vyukov's MPSC: one
+/// atomic exchange per push, FIFO per producer). Pushes from the owning thread go to a plain
+/// list that the same drain picks up. Ordering is FIFO per producer thread, which is all the
+/// ordering Hearth promises.
 class mailbox {
 public:
-    mailbox(asio::io_context& ctx, worker& owner) : ctx_(ctx), owner_(owner) {}
+    mailbox(asio::io_context& ctx, worker& owner);
     mailbox(const mailbox&) = delete;
     mailbox& operator=(const mailbox&) = delete;
-    ~mailbox() = default;  // undelivered messages are deleted by the lists
+    ~mailbox();
 
     /// Any thread. Takes ownership.
     void push(detail::message* m);
@@ -29,27 +30,38 @@ public:
     void push_local(detail::message* m);
 
     /// Messages waiting (approximate when read from another thread).
-    std::size_t depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
+    std::size_t depth() const noexcept {
+        return pushed_.load(std::memory_order_relaxed) - popped_.load(std::memory_order_relaxed);
+    }
 
-    /// Deletes every queued message without running it (node teardown).
+    /// Deletes every queued message without running it (node teardown, workers stopped).
     void discard();
 
 private:
+    /// The stub node of the lock-free queue; never run.
+    struct stub final : detail::message {
+        void run(worker&) override {}
+    };
+
+    detail::message* pop_remote() noexcept;
     void drain_remote();
     void drain_local();
-    void run_all(detail::message_list& batch);
+    void run_one(detail::message* m);
 
     asio::io_context& ctx_;
     worker& owner_;
 
-    std::mutex mutex_;
-    detail::message_list remote_;  // guarded by mutex_
-    bool remote_scheduled_ = false;  // guarded by mutex_
+    // Lock-free MPSC queue: producers exchange tail_, the consumer follows head_.
+    alignas(64) std::atomic<detail::message*> tail_;
+    std::atomic<bool> remote_scheduled_{false};
+    alignas(64) detail::message* head_;
+    stub stub_;
 
     detail::message_list local_;  // owner thread only
     bool local_scheduled_ = false;
 
-    std::atomic<std::size_t> depth_{0};
+    alignas(64) std::atomic<std::size_t> pushed_{0};
+    std::atomic<std::size_t> popped_{0};
 };
 
 }  // namespace hearth

@@ -90,8 +90,6 @@ void service::deliver(detail::inbound* m) {
     home_->schedule(m);
 }
 
-void service::handler_started() noexcept { queued_.fetch_sub(1, std::memory_order_relaxed); }
-
 void service::handler_finished() {
     if (!serial_) return;
     if (detail::message* next = serial_queue_.pop_front())

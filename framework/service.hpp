@@ -110,7 +110,6 @@ private:
 
     // Worker-thread side of message delivery.
     void deliver(detail::inbound* m);
-    void handler_started() noexcept;
     void handler_finished();
 
 public:
@@ -118,9 +117,15 @@ public:
     /// starts. try_reserve() fails when the mailbox is full.
     bool try_reserve() noexcept;
     void cancel_reservation() noexcept { queued_.fetch_sub(1, std::memory_order_relaxed); }
+    /// The handler for `route`, or nullptr. On the service's worker (it caches the last hit:
+    /// a service usually receives bursts of one method).
     detail::handler_base* find_handler(std::string_view route) const noexcept {
+        if (last_route_ && route == *last_route_) return last_handler_;
         auto it = handlers_.find(route);
-        return it == handlers_.end() ? nullptr : it->second.get();
+        if (it == handlers_.end()) return nullptr;
+        last_route_ = &it->first;
+        last_handler_ = it->second.get();
+        return last_handler_;
     }
 
 private:
@@ -140,6 +145,9 @@ private:
     detail::message_list held_;     // arrived before on_start() finished
     detail::message_list serial_queue_;
     bool serial_busy_ = false;
+    std::size_t pending_release_ = 0;  // worker::release_mailbox_place batches these
+    mutable const std::string* last_route_ = nullptr;
+    mutable detail::handler_base* last_handler_ = nullptr;
 };
 
 template <class Req, class Resp, class F>

@@ -38,8 +38,16 @@ service* worker::find_service(std::string_view name) {
     if (version != registry_version_ || !registry_) {
         registry_ = owner_.registry_snapshot();
         registry_version_ = version;
+        last_service_name_ = nullptr;
     }
-    return registry_->find(name);
+    // Most callers call the same service again and again: compare with the last hit before
+    // hashing.
+    if (last_service_name_ && name == *last_service_name_) return last_service_;
+    auto it = registry_->by_name.find(name);
+    if (it == registry_->by_name.end()) return nullptr;
+    last_service_name_ = &it->first;
+    last_service_ = it->second;
+    return last_service_;
 }
 
 void worker::schedule(detail::inbound* m) {
@@ -49,12 +57,29 @@ void worker::schedule(detail::inbound* m) {
 
 void worker::schedule_next(detail::inbound* m) { ready_.push_back(m); }
 
+void worker::release_mailbox_place(service& s) noexcept {
+    if (batch_depth_ == 0) {
+        s.queued_.fetch_sub(1, std::memory_order_relaxed);
+        return;
+    }
+    if (s.pending_release_++ == 0) releases_.push_back(&s);
+}
+
+void worker::flush_releases() noexcept {
+    for (service* s : releases_) {
+        s->queued_.fetch_sub(s->pending_release_, std::memory_order_relaxed);
+        s->pending_release_ = 0;
+    }
+    releases_.clear();
+}
+
 void worker::pump() {
     // A runner that is already running (this call came from inside a handler, or from the
     // runner loop itself) picks the message up when its current handler finishes or suspends;
     // pump() resumes idle runners only from the event loop.
     if (pumping_) return;
     pumping_ = true;
+    batch_scope batch(*this);
     while (!ready_.empty()) {
         if (idle_.empty()) {
             spawn_runner();
@@ -97,7 +122,7 @@ awaitable<void> worker::run_loop(runner* r) {
             // Inline rather than a separate coroutine: one frame less per message.
             std::unique_ptr<detail::inbound> owned(static_cast<detail::inbound*>(m));
             service& s = owned->target();
-            s.handler_started();
+            release_mailbox_place(s);
             bump(stats_.messages_handled);
             if (auto running = owned->execute(*this); running.valid()) co_await std::move(running);
             owned.reset();

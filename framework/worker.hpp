@@ -78,6 +78,24 @@ public:
     /// handler ends). Worker thread only, from inside a handler's runner.
     void schedule_next(detail::inbound* m);
 
+    /// While a batch_scope is open, mailbox accounting for started handlers is collected and
+    /// applied when the outermost scope closes: one atomic update per service per batch
+    /// instead of one per message (the counter is shared with the senders' threads).
+    class batch_scope {
+    public:
+        explicit batch_scope(worker& w) noexcept : w_(w) { ++w_.batch_depth_; }
+        ~batch_scope() {
+            if (--w_.batch_depth_ == 0) w_.flush_releases();
+        }
+        batch_scope(const batch_scope&) = delete;
+        batch_scope& operator=(const batch_scope&) = delete;
+
+    private:
+        worker& w_;
+    };
+    /// A handler of `s` started: its mailbox place frees now or at the end of the batch.
+    void release_mailbox_place(service& s) noexcept;
+
     // Lifecycle, driven by the node.
     void start_thread();
     void request_stop() noexcept;
@@ -108,9 +126,14 @@ private:
     std::vector<std::unique_ptr<runner>> runners_;
     std::vector<runner*> idle_;
     bool pumping_ = false;
+    int batch_depth_ = 0;
+    std::vector<service*> releases_;  // services with places to release at the end of a batch
+    void flush_releases() noexcept;
 
     std::shared_ptr<const detail::service_registry> registry_;
     std::uint64_t registry_version_ = 0;
+    const std::string* last_service_name_ = nullptr;
+    service* last_service_ = nullptr;
 };
 
 namespace detail {

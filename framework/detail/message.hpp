@@ -1,6 +1,7 @@
 #pragma once
 // The unit a worker's mailbox carries.
 
+#include <atomic>
 #include <cstddef>
 namespace hearth {
 class worker;
@@ -16,7 +17,9 @@ public:
     virtual ~message() = default;
     virtual void run(worker& w) = 0;
 
-    message* next_ = nullptr;  ///< intrusive link, owned by whichever queue holds the message
+    /// Intrusive link, owned by whichever queue holds the message. Atomic for the mailbox's
+    /// lock-free queue; plain lists use relaxed accesses, which compile to plain moves.
+    std::atomic<message*> next_{nullptr};
 };
 
 /// A FIFO of messages linked through message::next_. Not thread-safe.
@@ -35,9 +38,9 @@ public:
     std::size_t size() const noexcept { return size_; }
 
     void push_back(message* m) noexcept {
-        m->next_ = nullptr;
+        m->next_.store(nullptr, std::memory_order_relaxed);
         if (tail_)
-            tail_->next_ = m;
+            tail_->next_.store(m, std::memory_order_relaxed);
         else
             head_ = m;
         tail_ = m;
@@ -46,9 +49,9 @@ public:
     message* pop_front() noexcept {
         message* m = head_;
         if (m) {
-            head_ = m->next_;
+            head_ = m->next_.load(std::memory_order_relaxed);
             if (!head_) tail_ = nullptr;
-            m->next_ = nullptr;
+            m->next_.store(nullptr, std::memory_order_relaxed);
             --size_;
         }
         return m;
@@ -57,7 +60,7 @@ public:
     void splice_back(message_list& o) noexcept {
         if (o.empty()) return;
         if (tail_)
-            tail_->next_ = o.head_;
+            tail_->next_.store(o.head_, std::memory_order_relaxed);
         else
             head_ = o.head_;
         tail_ = o.tail_;
