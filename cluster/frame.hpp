@@ -62,7 +62,7 @@ std::string_view to_string(frame_type t) noexcept;
 
 struct challenge_frame {
     std::uint16_t version = protocol_version;
-    cluster::nonce nonce{};
+    hearth::cluster::nonce nonce{};
 };
 
 struct hello_frame {
@@ -71,7 +71,7 @@ struct hello_frame {
     std::uint32_t max_frame = 0;             ///< the largest frame the connector accepts
     std::uint32_t heartbeat_ms = 0;          ///< the connector sends something at least this often
     std::uint64_t sender_incarnation = 0;    ///< random per process start, never 0
-    cluster::nonce nonce{};                  ///< the connector's challenge to the acceptor
+    hearth::cluster::nonce nonce{};          ///< the connector's challenge to the acceptor
     std::string_view cluster;                ///< cluster name
     std::string_view sender_node;            ///< who is connecting
     std::string_view target_node;            ///< who the connector believes it reached

@@ -1,0 +1,90 @@
+#pragma once
+// The agent: one per accepted inbound link (Skynet's clusteragent). It runs the acceptor side
+// of the handshake (challenge, hello check, welcome or reject), dispatches the peer's calls and
+// notifies to local services, and writes their replies on the same socket through a
+// coalescing writer.
+//
+// Invariants: every socket operation runs on the agent's worker; replies from service workers
+// are encoded into a mutex-protected buffer and one wake-up per batch is posted; a frame
+// addressed to another node name or another incarnation is dropped, logged (rate-limited) and
+// counted; any handshake failure gets a reject frame, a close, a log line and a count;
+// nothing the peer sends can throw out of the agent.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "cluster/cluster.hpp"
+#include "cluster/frame.hpp"
+#include "framework/log.hpp"
+
+namespace hearth::cluster {
+
+class agent : public std::enable_shared_from_this<agent> {
+  public:
+    agent(cluster& owner, asio::ip::tcp::socket socket, unsigned worker);
+    agent(const agent&) = delete;
+    agent& operator=(const agent&) = delete;
+
+    /// Starts the handshake and the link (on the agent's worker).
+    void start();
+    /// Closes the link; any thread; idempotent.
+    void close(std::string reason);
+    /// Writes a leave frame on the link; any thread.
+    void leave();
+    /// Queues the reply to a call for the writer; any thread. Dropped when the link is closed.
+    void send_reply(std::uint64_t call_id, std::uint32_t worker, const remote_outcome& outcome);
+
+    const std::string& peer() const noexcept { return peer_; }
+    bool leave_written() const noexcept { return leave_written_.load(); }
+
+  private:
+    awaitable<void> run();
+    awaitable<bool> handshake();
+    awaitable<void> reader();
+    awaitable<void> writer();
+    awaitable<void> watchdog();
+    void close_link(const std::string& reason);
+    void wake_writer();
+    void dispatch(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker);
+
+    cluster& owner_;
+    node& node_;
+    const unsigned worker_;
+    asio::any_io_executor ex_;
+    std::shared_ptr<spdlog::logger> log_;
+    asio::ip::tcp::socket socket_;
+    std::string remote_;
+    std::string peer_;  // set once by the handshake, before anything reads it from elsewhere
+
+    std::mutex out_mutex_;
+    std::string pending_;             // guarded by out_mutex_: encoded replies not yet written
+    bool accepting_replies_ = false;  // guarded by out_mutex_
+    std::size_t peer_max_frame_ = default_max_frame;  // set before accepting_replies_
+    std::atomic<bool> wake_pending_{false};
+    std::atomic<bool> leave_pending_{false};
+    std::atomic<bool> leave_written_{false};
+
+    // The agent's worker only.
+    bool link_open_ = false;
+    std::string failure_;
+    asio::steady_timer wake_timer_;
+    asio::steady_timer watchdog_timer_;
+    frame_decoder decoder_;
+    std::string wbuf_;
+    clock::time_point last_read_{}, last_write_{};
+    std::chrono::milliseconds heartbeat_{1000};
+    std::chrono::milliseconds peer_heartbeat_{1000};
+    log_throttle misaddressed_log_;
+    hearth::counter* frames_in_ = nullptr;
+    hearth::counter* bytes_in_ = nullptr;
+    hearth::counter* frames_out_ = nullptr;
+    hearth::counter* bytes_out_ = nullptr;
+};
+
+}  // namespace hearth::cluster

@@ -1,0 +1,431 @@
+#include "cluster/cluster.hpp"
+
+#include <functional>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include "cluster/agent.hpp"
+#include "cluster/detail/link_io.hpp"
+#include "cluster/sender.hpp"
+#include "framework/metrics.hpp"
+
+namespace hearth::cluster {
+
+using detail::tcp;
+
+std::string_view to_string(link_state s) noexcept {
+    switch (s) {
+        case link_state::idle:
+            return "idle";
+        case link_state::connecting:
+            return "connecting";
+        case link_state::handshaking:
+            return "handshaking";
+        case link_state::up:
+            return "up";
+        case link_state::tearing_down:
+            return "tearing_down";
+        case link_state::backing_off:
+            return "backing_off";
+        case link_state::stopped:
+            return "stopped";
+    }
+    return "unknown";
+}
+
+/// The listening socket; lives on worker 0 and is touched only there after listen().
+struct listener_state {
+    explicit listener_state(asio::any_io_executor ex) : acceptor(ex) {}
+    tcp::acceptor acceptor;
+    bool closed = false;
+};
+
+std::shared_ptr<cluster> cluster::create(node& n, cluster_options options) {
+    return std::make_shared<cluster>(private_tag{}, n, std::move(options));
+}
+
+outcome<std::shared_ptr<cluster>> cluster::join(node& n, cluster_config config, cluster_options options) {
+    auto self_address = config.address_of(n.name());
+    if (!self_address)
+        return failure{errc::bad_config,
+                       "Node '" + n.name() + "' has no address in cluster '" + config.cluster + "'."};
+    auto c = create(n, std::move(options));
+    if (auto p = c->listen(*self_address); !p) return std::move(p).error();
+    if (auto s = c->start(std::move(config)); !s) {
+        c->close();
+        return std::move(s).error();
+    }
+    return c;
+}
+
+cluster::cluster(private_tag, node& n, cluster_options options)
+    : node_(n), options_(std::move(options)), log_(n.make_logger("cluster")) {
+    auto& m = n.metrics();
+    misaddressed_ = &m.counter("hearth_cluster_misaddressed_frames_total",
+                               "Frames addressed to another node or an old incarnation, dropped.");
+    handshake_failures_ =
+        &m.counter("hearth_cluster_handshake_failures_total", "Link handshakes that failed.");
+    reloads_ = &m.counter("hearth_cluster_reloads_total", "Configuration reloads applied.");
+}
+
+cluster::~cluster() {
+    if (collector_id_) node_.metrics().remove_collector(collector_id_);
+}
+
+outcome<std::uint16_t> cluster::listen(const endpoint& ep) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(ep.host, ec);
+    if (ec) return failure{errc::bad_config, "Cannot listen on '" + ep.to_string() + "': not an IP address."};
+    auto l = std::make_shared<listener_state>(node_.worker_at(0).executor());
+    tcp::endpoint where(addr, ep.port);
+    l->acceptor.open(where.protocol(), ec);
+    if (!ec) l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) l->acceptor.bind(where, ec);
+    if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return failure{ec, "Cannot listen on " + ep.to_string() + ": " + ec.message() + "."};
+    port_ = l->acceptor.local_endpoint().port();
+    listener_ = std::move(l);
+    return port_.load();
+}
+
+outcome<void> cluster::start(cluster_config config) {
+    if (started_.exchange(true)) return failure{errc::bad_config, "The cluster was already started."};
+    if (!config.contains(node_.name()))
+        return failure{
+            errc::bad_config,
+            "Node '" + node_.name() + "' is not in the configuration of cluster '" + config.cluster + "'."};
+    codec_ = config.codec;
+    {
+        std::lock_guard lock(config_mutex_);
+        config_ = std::make_shared<const cluster_config>(config);
+    }
+    {
+        std::unique_lock lock(senders_mutex_);
+        for (auto& [name, address] : config.nodes) {
+            if (name == node_.name()) continue;
+            senders_.emplace(name, make_sender(name, address));
+        }
+        for (auto& [name, s] : senders_) s->start();
+    }
+    collector_id_ = node_.metrics().add_collector([weak = weak_from_this()](metrics_writer& w) {
+        auto self = weak.lock();
+        if (!self) return;
+        w.family("hearth_cluster_link_up", "1 when the sender's link to the peer is up.", metric_type::gauge);
+        std::shared_lock lock(self->senders_mutex_);
+        for (auto& [name, s] : self->senders_) {
+            auto st = s->stats();
+            w.sample("hearth_cluster_link_up", {{"peer", name}}, st.state == link_state::up ? 1 : 0);
+        }
+        w.family("hearth_cluster_link_state",
+                 "Sender state: 0 idle, 1 connecting, 2 handshaking, 3 up, 4 tearing down, 5 backing off, 6 "
+                 "stopped.",
+                 metric_type::gauge);
+        for (auto& [name, s] : self->senders_)
+            w.sample("hearth_cluster_link_state", {{"peer", name}}, static_cast<double>(s->stats().state));
+        w.family("hearth_cluster_queue_depth", "Messages queued for a peer and not yet written.",
+                 metric_type::gauge);
+        for (auto& [name, s] : self->senders_)
+            w.sample("hearth_cluster_queue_depth", {{"peer", name}}, static_cast<double>(s->stats().queued));
+        w.family("hearth_cluster_in_flight", "Calls written to a peer and not yet answered.",
+                 metric_type::gauge);
+        for (auto& [name, s] : self->senders_)
+            w.sample("hearth_cluster_in_flight", {{"peer", name}}, static_cast<double>(s->stats().in_flight));
+    });
+    start_accepting();
+    node_.set_transport(shared_from_this());
+
+    std::weak_ptr<cluster> weak = weak_from_this();
+    shutdown_step leave_step;
+    leave_step.name = "cluster: announce leave";
+    leave_step.phase = shutdown_phase::announce_leave;
+    leave_step.deadline = std::chrono::milliseconds(1000);
+    leave_step.run = [weak]() -> awaitable<void> {
+        auto self = weak.lock();
+        if (!self) co_return;
+        self->announce_leave();
+        std::function<bool()> done = [self] {
+            std::shared_lock lock(self->senders_mutex_);
+            for (auto& [name, s] : self->senders_)
+                if (!s->leave_written()) return false;
+            std::lock_guard alock(self->agents_mutex_);
+            for (auto& [p, a] : self->agents_)
+                if (!a->leave_written()) return false;
+            return true;
+        };
+        co_await self->wait_for(std::chrono::milliseconds(800), std::move(done));
+    };
+    node_.add_shutdown_step(std::move(leave_step));
+
+    shutdown_step drain_step;
+    drain_step.name = "cluster: drain senders";
+    drain_step.phase = shutdown_phase::drain_senders;
+    drain_step.deadline = std::chrono::milliseconds(2000);
+    drain_step.run = [weak]() -> awaitable<void> {
+        auto self = weak.lock();
+        if (!self) co_return;
+        std::function<bool()> done = [self] {
+            return self->drained();
+        };
+        co_await self->wait_for(std::chrono::milliseconds(1500), std::move(done));
+        self->close();
+    };
+    node_.add_shutdown_step(std::move(drain_step));
+    return {};
+}
+
+// Polls `done` every few milliseconds: shutdown steps have no event to wait on for "every
+// queue is empty", and the step's own deadline bounds the wait anyway.
+awaitable<void> cluster::wait_for(std::chrono::milliseconds limit, std::function<bool()> done) {
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex);
+    const auto until = clock::now() + limit;
+    while (!done() && clock::now() < until) {
+        t.expires_after(std::chrono::milliseconds(5));
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+std::shared_ptr<sender> cluster::make_sender(const std::string& name, std::optional<endpoint> address) {
+    const auto owner = membership_.add(name);
+    const auto worker = static_cast<unsigned>(std::hash<std::string>{}(name) % node_.worker_count());
+    return std::make_shared<sender>(*this, name, std::move(address), owner, worker);
+}
+
+void cluster::start_accepting() {
+    if (!listener_) return;
+    auto l = listener_;
+    std::weak_ptr<cluster> weak = weak_from_this();
+    auto loop = [l, weak]() -> awaitable<void> {
+        for (;;) {
+            auto self = weak.lock();
+            if (!self || l->closed) co_return;
+            const unsigned w = self->next_agent_worker();
+            auto ex = self->node_.worker_at(w).executor();
+            self.reset();
+            auto [ec, socket] = co_await l->acceptor.async_accept(ex, asio::as_tuple(asio::use_awaitable));
+            if (l->closed) co_return;
+            self = weak.lock();
+            if (!self) co_return;
+            if (ec) {
+                if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
+                self->log_->warn("accept failed: {}", ec.message());
+                // Out of descriptors and the like: give the node a moment instead of spinning.
+                asio::steady_timer t(l->acceptor.get_executor());
+                t.expires_after(std::chrono::milliseconds(50));
+                co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+                continue;
+            }
+            if (self->stopping()) {
+                detail::shutdown_and_close(socket);
+                continue;
+            }
+            auto a = std::make_shared<agent>(*self, std::move(socket), w);
+            {
+                std::lock_guard lock(self->agents_mutex_);
+                self->agents_.emplace(a.get(), a);
+            }
+            a->start();
+        }
+    };
+    node_.spawn(0, std::move(loop), "cluster accept loop");
+}
+
+unsigned cluster::next_agent_worker() noexcept {
+    return next_agent_worker_.fetch_add(1, std::memory_order_relaxed) % node_.worker_count();
+}
+
+void cluster::agent_up(const std::shared_ptr<agent>& a, const std::string& peer) {
+    std::shared_ptr<agent> old;
+    {
+        std::lock_guard lock(agents_mutex_);
+        auto& slot = agent_by_peer_[peer];
+        old = slot.lock();
+        slot = a;
+    }
+    // A peer that reconnected (restart, or our side missed its failure): its new link replaces
+    // the old one, which can only be stale now.
+    if (old && old != a) old->close("replaced by a newer link from the same node");
+}
+
+void cluster::agent_gone(agent* a) {
+    std::lock_guard lock(agents_mutex_);
+    agents_.erase(a);
+}
+
+std::size_t cluster::agent_count() const {
+    std::lock_guard lock(agents_mutex_);
+    return agents_.size();
+}
+
+void cluster::peer_leaving(const std::string& peer) {
+    // The peer's own sender to us said it leaves; our sender to it learns the same from the
+    // leave frame on its own link. Nothing else to do here but log.
+    log_->debug("node '{}' announced leave on its link to us", peer);
+}
+
+void cluster::count_misaddressed() noexcept {
+    misaddressed_->add();
+}
+
+void cluster::count_handshake_failure(errc why) {
+    handshake_failures_->add();
+    node_.metrics()
+        .counter("hearth_cluster_handshake_failures_by_reason_total",
+                 "Link handshakes that failed, by reason.", {{"reason", std::string(to_string(why))}})
+        .add();
+}
+
+std::uint64_t cluster::misaddressed_frames() const noexcept {
+    return misaddressed_->value();
+}
+std::uint64_t cluster::handshake_failures() const noexcept {
+    return handshake_failures_->value();
+}
+std::uint64_t cluster::reload_count() const noexcept {
+    return reloads_->value();
+}
+
+cluster_config cluster::config() const {
+    return *config_snapshot();
+}
+
+std::shared_ptr<const cluster_config> cluster::config_snapshot() const {
+    std::lock_guard lock(config_mutex_);
+    return config_;
+}
+
+std::optional<peer_stats> cluster::stats(std::string_view peer) const {
+    std::shared_lock lock(senders_mutex_);
+    auto it = senders_.find(std::string(peer));
+    if (it == senders_.end()) return std::nullopt;
+    auto s = it->second->stats();
+    s.membership = membership_.state(peer);
+    return s;
+}
+
+std::optional<rpc::error> cluster::send(outbound_message&& m) {
+    if (stopping_.load(std::memory_order_relaxed))
+        return rpc::error{rpc::errc::unreachable, "This node is leaving the cluster."};
+    std::shared_lock lock(senders_mutex_);
+    auto it = senders_.find(m.node);
+    if (it == senders_.end())
+        return rpc::error{rpc::errc::unreachable, "Node '" + m.node + "' is not in this node's cluster."};
+    return it->second->enqueue(std::move(m));
+}
+
+std::vector<std::string> cluster::nodes_hosting(std::string_view service) const {
+    return membership_.nodes_hosting(service);
+}
+
+outcome<config_diff> cluster::reload(std::string_view json_text, bool dry_run) {
+    auto parsed = parse_config(json_text);
+    if (!parsed) {
+        log_->warn("reload rejected: {}", parsed.error().message);
+        return std::move(parsed).error();
+    }
+    return reload(*parsed, dry_run);
+}
+
+outcome<config_diff> cluster::reload(const cluster_config& next, bool dry_run) {
+    std::lock_guard serial(reload_mutex_);
+    if (!started_.load()) return failure{errc::bad_config, "The cluster has not been started."};
+    if (!next.contains(node_.name()))
+        return failure{errc::bad_config, "Invalid cluster configuration: this node '" + node_.name() +
+                                             "' is not in it; the running configuration stays."};
+    auto current = config_snapshot();
+    auto d = diff(*current, next);
+    if (dry_run || d.empty()) return d;
+
+    {
+        std::lock_guard lock(config_mutex_);
+        config_ = std::make_shared<const cluster_config>(next);
+    }
+    codec_ = next.codec;
+    std::vector<std::shared_ptr<sender>> gone, fresh;
+    {
+        std::unique_lock lock(senders_mutex_);
+        for (auto& e : d.removed) {
+            auto it = senders_.find(e.name);
+            if (it == senders_.end()) continue;
+            gone.push_back(it->second);
+            senders_.erase(it);
+        }
+        for (auto& e : d.added) {
+            if (e.name == node_.name()) continue;
+            auto s = make_sender(e.name, e.address);
+            senders_[e.name] = s;
+            fresh.push_back(s);
+        }
+        for (auto& c : d.changed) {
+            if (c.name == node_.name()) {
+                log_->warn("reload: this node's own address changed to {}; the listener moves on restart",
+                           c.to ? c.to->to_string() : std::string("null"));
+                continue;
+            }
+            auto it = senders_.find(c.name);
+            if (it != senders_.end()) it->second->change_address(c.to);
+        }
+        if (d.relink_all())
+            for (auto& [name, s] : senders_) s->relink();
+    }
+    for (auto& s : gone) {
+        s->remove();
+        membership_.remove(s->peer());
+    }
+    for (auto& c : d.changed)
+        if (c.name != node_.name()) membership_.address_changed(c.name, c.from, c.to);
+    for (auto& s : fresh) s->start();
+    if (d.relink_all()) {
+        std::lock_guard lock(agents_mutex_);
+        for (auto& [p, a] : agents_) a->close("the cluster configuration changed");
+    }
+    reloads_->add();
+    log_->info("reload applied: {}", d.to_json().dump());
+    return d;
+}
+
+void cluster::announce_leave() {
+    stopping_.store(true);
+    {
+        std::shared_lock lock(senders_mutex_);
+        for (auto& [name, s] : senders_) s->leave();
+    }
+    std::lock_guard lock(agents_mutex_);
+    for (auto& [p, a] : agents_) a->leave();
+}
+
+bool cluster::drained() const {
+    std::shared_lock lock(senders_mutex_);
+    for (auto& [name, s] : senders_)
+        if (!s->drained()) return false;
+    return true;
+}
+
+void cluster::close() {
+    if (closed_.exchange(true)) return;
+    stopping_.store(true);
+    if (auto l = listener_; l && !node_.running()) {
+        // No worker runs: nothing else can touch the acceptor.
+        l->closed = true;
+        boost::system::error_code ec;
+        l->acceptor.close(ec);
+    } else if (l) {
+        asio::post(l->acceptor.get_executor(), [l] {
+            l->closed = true;
+            boost::system::error_code ec;
+            l->acceptor.close(ec);
+        });
+    }
+    {
+        std::shared_lock lock(senders_mutex_);
+        for (auto& [name, s] : senders_) s->stop();
+    }
+    std::lock_guard lock(agents_mutex_);
+    for (auto& [p, a] : agents_) a->close("this node is stopping");
+}
+
+}  // namespace hearth::cluster

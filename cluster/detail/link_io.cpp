@@ -1,0 +1,53 @@
+#include "cluster/detail/link_io.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
+
+namespace hearth::cluster::detail {
+
+awaitable<outcome<frame>> read_frame(tcp::socket& socket, frame_decoder& decoder) {
+    for (;;) {
+        auto f = decoder.next();
+        if (!f) co_return std::move(f).error();
+        if (*f) co_return std::move(**f);
+        auto buf = decoder.prepare(16 * 1024);
+        auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf.data(), buf.size()),
+                                                       asio::as_tuple(asio::use_awaitable));
+        decoder.commit(n);
+        if (ec) {
+            if (ec == asio::error::eof) co_return failure{ec, "The peer closed the connection."};
+            co_return failure{ec, "Reading from the peer failed: " + ec.message() + "."};
+        }
+    }
+}
+
+awaitable<boost::system::error_code> write_all(tcp::socket& socket, std::string_view bytes) {
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()),
+                                              asio::as_tuple(asio::use_awaitable));
+    (void)n;
+    co_return ec;
+}
+
+void shutdown_and_close(tcp::socket& socket) noexcept {
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+}
+
+awaitable<void> send_reject(tcp::socket& socket, errc code, std::string_view text) {
+    std::string out;
+    reject_frame r;
+    r.code = code;
+    r.text = text;
+    frame f = r;
+    if (encode(f, out)) co_await write_all(socket, out);
+}
+
+std::string remote_text(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (ec) return "?";
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace hearth::cluster::detail

@@ -1,0 +1,325 @@
+#include "cluster/membership.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
+
+namespace hearth::cluster {
+
+std::string_view to_string(node_state s) noexcept {
+    switch (s) {
+        case node_state::unknown:
+            return "unknown";
+        case node_state::connecting:
+            return "connecting";
+        case node_state::up:
+            return "up";
+        case node_state::down:
+            return "down";
+        case node_state::left:
+            return "left";
+        case node_state::removed:
+            return "removed";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(membership_event_kind k) noexcept {
+    switch (k) {
+        case membership_event_kind::node_up:
+            return "node_up";
+        case membership_event_kind::node_down:
+            return "node_down";
+        case membership_event_kind::node_left:
+            return "node_left";
+        case membership_event_kind::node_removed:
+            return "node_removed";
+        case membership_event_kind::node_address_changed:
+            return "node_address_changed";
+    }
+    return "unknown";
+}
+
+// ---- subscription ----------------------------------------------------------------------------
+
+namespace {
+using handler_type = asio::any_completion_handler<void(boost::system::error_code, membership_event)>;
+
+// Completes `h` on its own executor, never inside the caller's frame.
+void post_completion(const asio::any_io_executor& ex, handler_type h, boost::system::error_code ec,
+                     membership_event e) {
+    asio::post(ex, [h = std::move(h), ec, e = std::move(e)]() mutable {
+        asio::get_associated_cancellation_slot(h).clear();
+        std::move(h)(ec, std::move(e));
+    });
+}
+}  // namespace
+
+void subscription::complete_locked(std::unique_lock<std::mutex>& lock) {
+    if (!waiter_) return;
+    if (!events_.empty()) {
+        auto h = std::move(*waiter_);
+        waiter_.reset();
+        auto e = std::move(events_.front());
+        events_.pop_front();
+        lock.unlock();
+        post_completion(waiter_ex_, std::move(h), {}, std::move(e));
+    } else if (closed_) {
+        auto h = std::move(*waiter_);
+        waiter_.reset();
+        lock.unlock();
+        post_completion(waiter_ex_, std::move(h), asio::error::operation_aborted, {});
+    }
+}
+
+awaitable<membership_event> subscription::next() {
+    auto self = shared_from_this();
+    auto ex = co_await asio::this_coro::executor;
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                            void(boost::system::error_code, membership_event)>(
+        [self, ex](auto h) {
+            auto slot = asio::get_associated_cancellation_slot(h);
+            if (slot.is_connected()) {
+                slot.assign([weak = std::weak_ptr<subscription>(self)](asio::cancellation_type) {
+                    auto s = weak.lock();
+                    if (!s) return;
+                    std::unique_lock lock(s->mutex_);
+                    if (!s->waiter_) return;
+                    auto w = std::move(*s->waiter_);
+                    s->waiter_.reset();
+                    lock.unlock();
+                    post_completion(s->waiter_ex_, std::move(w), asio::error::operation_aborted, {});
+                });
+            }
+            std::unique_lock lock(self->mutex_);
+            self->waiter_.emplace(std::move(h));
+            self->waiter_ex_ = ex;
+            self->complete_locked(lock);
+        },
+        asio::use_awaitable);
+}
+
+std::optional<membership_event> subscription::wait_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_for(lock, timeout, [&] { return !events_.empty() || closed_; })) return std::nullopt;
+    if (events_.empty()) return std::nullopt;
+    auto e = std::move(events_.front());
+    events_.pop_front();
+    return e;
+}
+
+std::optional<membership_event> subscription::try_next() {
+    std::lock_guard lock(mutex_);
+    if (events_.empty()) return std::nullopt;
+    auto e = std::move(events_.front());
+    events_.pop_front();
+    return e;
+}
+
+void subscription::close() {
+    std::unique_lock lock(mutex_);
+    closed_ = true;
+    cv_.notify_all();
+    complete_locked(lock);
+}
+
+std::size_t subscription::pending() const {
+    std::lock_guard lock(mutex_);
+    return events_.size();
+}
+
+void subscription::push(const membership_event& e) {
+    std::unique_lock lock(mutex_);
+    if (closed_) return;
+    events_.push_back(e);
+    cv_.notify_all();
+    complete_locked(lock);
+}
+
+// ---- membership ------------------------------------------------------------------------------
+
+std::uint64_t membership::add(std::string_view node) {
+    std::lock_guard lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end()) it = nodes_.emplace(std::string(node), entry{}).first;
+    auto& e = it->second;
+    if (e.state == node_state::removed) e = entry{};
+    // A new owner each time: the sender created for this addition is the only one whose
+    // reports count from now on.
+    e.owner = next_owner_++;
+    return e.owner;
+}
+
+bool membership::remove(std::string_view node) {
+    std::unique_lock lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || it->second.state == node_state::removed) return false;
+    it->second.state = node_state::removed;
+    it->second.owner = 0;
+    it->second.services.clear();
+    membership_event ev;
+    ev.kind = membership_event_kind::node_removed;
+    ev.node = std::string(node);
+    publish(lock, std::move(ev));
+    return true;
+}
+
+void membership::connecting(std::string_view node, std::uint64_t owner) {
+    std::lock_guard lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || it->second.owner != owner) return;
+    // Only a node never seen up shows "connecting"; a down or left node keeps its state
+    // while the sender retries.
+    if (it->second.state == node_state::unknown) it->second.state = node_state::connecting;
+}
+
+void membership::up(std::string_view node, std::uint64_t owner, std::uint64_t incarnation,
+                    std::vector<std::string> services) {
+    std::unique_lock lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || it->second.owner != owner) return;
+    auto& e = it->second;
+    e.services = std::move(services);
+    std::sort(e.services.begin(), e.services.end());
+    if (e.state == node_state::up && e.incarnation == incarnation) return;
+    const bool was_up = e.state == node_state::up;
+    e.state = node_state::up;
+    e.incarnation = incarnation;
+    if (was_up) {
+        // A new incarnation without an observed failure in between: report the restart as a
+        // down then an up, so subscribers drop per-incarnation state.
+        membership_event d;
+        d.kind = membership_event_kind::node_down;
+        d.node = std::string(node);
+        d.reason = "restarted with a new incarnation";
+        publish(lock, std::move(d));
+        lock.lock();
+    }
+    membership_event ev;
+    ev.kind = membership_event_kind::node_up;
+    ev.node = std::string(node);
+    ev.incarnation = incarnation;
+    publish(lock, std::move(ev));
+}
+
+void membership::down(std::string_view node, std::uint64_t owner, std::string reason) {
+    std::unique_lock lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || it->second.owner != owner) return;
+    auto& e = it->second;
+    if (e.state != node_state::up) return;  // left stays left; never-up nodes have no event
+    e.state = node_state::down;
+    e.services.clear();
+    membership_event ev;
+    ev.kind = membership_event_kind::node_down;
+    ev.node = std::string(node);
+    ev.incarnation = e.incarnation;
+    ev.reason = std::move(reason);
+    publish(lock, std::move(ev));
+}
+
+void membership::left(std::string_view node, std::uint64_t owner, std::string reason) {
+    std::unique_lock lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || it->second.owner != owner) return;
+    auto& e = it->second;
+    if (e.state == node_state::left || e.state == node_state::removed) return;
+    e.state = node_state::left;
+    e.services.clear();
+    membership_event ev;
+    ev.kind = membership_event_kind::node_left;
+    ev.node = std::string(node);
+    ev.incarnation = e.incarnation;
+    ev.reason = std::move(reason);
+    publish(lock, std::move(ev));
+}
+
+void membership::address_changed(std::string_view node, std::optional<endpoint> from,
+                                 std::optional<endpoint> to) {
+    std::unique_lock lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || it->second.state == node_state::removed || from == to) return;
+    membership_event ev;
+    ev.kind = membership_event_kind::node_address_changed;
+    ev.node = std::string(node);
+    ev.address = std::move(to);
+    ev.previous = std::move(from);
+    publish(lock, std::move(ev));
+}
+
+node_state membership::state(std::string_view node) const {
+    std::lock_guard lock(mutex_);
+    auto it = nodes_.find(node);
+    return it == nodes_.end() ? node_state::unknown : it->second.state;
+}
+
+std::map<std::string, node_state> membership::states() const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, node_state> out;
+    for (auto& [name, e] : nodes_) out.emplace(name, e.state);
+    return out;
+}
+
+std::vector<std::string> membership::nodes_hosting(std::string_view service) const {
+    std::vector<std::string> out;
+    std::lock_guard lock(mutex_);
+    for (auto& [name, e] : nodes_)
+        if (e.state == node_state::up && std::binary_search(e.services.begin(), e.services.end(), service))
+            out.push_back(name);
+    return out;
+}
+
+std::vector<std::string> membership::services_of(std::string_view node) const {
+    std::lock_guard lock(mutex_);
+    auto it = nodes_.find(node);
+    if (it == nodes_.end() || it->second.state != node_state::up) return {};
+    return it->second.services;
+}
+
+std::shared_ptr<subscription> membership::subscribe() {
+    auto s = std::make_shared<subscription>();
+    std::lock_guard lock(mutex_);
+    subscribers_.push_back(s);
+    return s;
+}
+
+std::uint64_t membership::on_event(callback cb) {
+    std::lock_guard lock(mutex_);
+    const auto id = next_callback_++;
+    callbacks_.emplace(id, std::make_shared<callback>(std::move(cb)));
+    return id;
+}
+
+void membership::remove_callback(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    callbacks_.erase(id);
+}
+
+std::uint64_t membership::event_count(membership_event_kind k) const {
+    std::lock_guard lock(mutex_);
+    return counts_[static_cast<int>(k)];
+}
+
+// Subscribers get the event while the lock is held, so every subscriber sees the same order;
+// callbacks run after it is released (they may call back into membership).
+void membership::publish(std::unique_lock<std::mutex>& lock, membership_event e) {
+    ++counts_[static_cast<int>(e.kind)];
+    std::erase_if(subscribers_, [](const std::weak_ptr<subscription>& w) { return w.expired(); });
+    for (auto& w : subscribers_)
+        if (auto s = w.lock()) s->push(e);
+    std::vector<std::shared_ptr<callback>> cbs;
+    cbs.reserve(callbacks_.size());
+    for (auto& [id, cb] : callbacks_) cbs.push_back(cb);
+    lock.unlock();
+    for (auto& cb : cbs) {
+        try {
+            (*cb)(e);
+        } catch (...) {
+            // A subscriber's failure must not stop the cluster; nothing to report it to here.
+        }
+    }
+}
+
+}  // namespace hearth::cluster

@@ -1,0 +1,649 @@
+#include "cluster/sender.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "cluster/detail/link_io.hpp"
+#include "cluster/handshake.hpp"
+#include "framework/metrics.hpp"
+
+namespace hearth::cluster {
+
+using namespace asio::experimental::awaitable_operators;
+using detail::tcp;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string_view service_of(std::string_view address) {
+    auto at = address.find('@');
+    return at == std::string_view::npos ? address : address.substr(0, at);
+}
+
+std::chrono::milliseconds handshake_limit(const cluster_options& o, std::chrono::milliseconds heartbeat) {
+    if (o.handshake_timeout.count() > 0) return o.handshake_timeout;
+    return std::max(3 * heartbeat, std::chrono::milliseconds(1000));
+}
+
+}  // namespace
+
+sender::sender(cluster& owner, std::string peer, std::optional<endpoint> address,
+               std::uint64_t membership_owner, unsigned worker)
+    : owner_(owner),
+      node_(owner.owner()),
+      peer_(std::move(peer)),
+      membership_owner_(membership_owner),
+      worker_(worker),
+      ex_(owner.owner().worker_at(worker).executor()),
+      log_(owner.owner().make_logger("cluster")),
+      address_(std::move(address)),
+      wake_timer_(ex_),
+      watchdog_timer_(ex_),
+      command_timer_(ex_),
+      backoff_(owner.options().backoff_base, owner.options().backoff_cap, owner.options().jitter_seed),
+      failure_log_(owner.options().log_interval),
+      self_name_(owner.owner().name()) {
+    online_.store(address_.has_value());
+    auto& m = node_.metrics();
+    const metric_labels peer_label{{"peer", peer_}};
+    frames_out_ =
+        &m.counter("hearth_cluster_sender_frames_out_total", "Frames written by senders.", peer_label);
+    bytes_out_ = &m.counter("hearth_cluster_sender_bytes_out_total", "Bytes written by senders.", peer_label);
+    frames_in_ = &m.counter("hearth_cluster_sender_frames_in_total", "Frames read by senders.", peer_label);
+    bytes_in_ = &m.counter("hearth_cluster_sender_bytes_in_total", "Bytes read by senders.", peer_label);
+    reconnects_ =
+        &m.counter("hearth_cluster_reconnects_total", "Links re-established after a failure.", peer_label);
+}
+
+// ---- any thread ------------------------------------------------------------------------------
+
+std::optional<rpc::error> sender::enqueue(outbound_message&& m) {
+    if (!online_.load(std::memory_order_relaxed))
+        return rpc::error{rpc::errc::unreachable, "Node '" + peer_ + "' is known but offline (no address)."};
+    if (peer_left_.load(std::memory_order_relaxed))
+        return rpc::error{rpc::errc::unreachable, "Node '" + peer_ + "' has left the cluster."};
+    const auto bytes = m.payload.size();
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (queue_closed_) return rpc::error{rpc::errc::unreachable, "Node '" + peer_ + "' was removed."};
+        const auto& o = owner_.options();
+        if (queue_.size() >= o.queue_limit || queued_bytes_ + bytes > o.queue_bytes_limit)
+            return rpc::error{rpc::errc::overloaded, "The queue to node '" + peer_ + "' is full."};
+        queue_.push_back(std::move(m));
+        queued_bytes_ += bytes;
+    }
+    wake_writer();
+    return std::nullopt;
+}
+
+void sender::wake_writer() {
+    // One post per batch: the flag stays set until the wake-up has run on the worker.
+    if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+    asio::post(ex_, [self = shared_from_this()] {
+        self->wake_pending_.store(false, std::memory_order_release);
+        self->wake_timer_.cancel();
+    });
+}
+
+void sender::post_command(std::function<void(sender&)> f) {
+    asio::post(ex_, [self = shared_from_this(), f = std::move(f)] { f(*self); });
+}
+
+void sender::start() {
+    post_command([](sender& s) {
+        if (s.started_) return;
+        s.started_ = true;
+        auto self = s.shared_from_this();
+        asio::co_spawn(s.ex_, s.run(), [self](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                self->log_->error("sender for '{}' failed: {}", self->peer_, x.what());
+            } catch (...) {
+                self->log_->error("sender for '{}' failed with an unknown exception", self->peer_);
+            }
+        });
+    });
+}
+
+void sender::change_address(std::optional<endpoint> address) {
+    online_.store(address.has_value());
+    post_command([address = std::move(address)](sender& s) {
+        s.address_ = address;
+        s.reconnect_now_ = true;
+        s.backoff_.reset();
+        s.abort_link("the node's address changed");
+        if (!address) s.fail_queue("Node '" + s.peer_ + "' went offline (no address).", false);
+    });
+}
+
+void sender::relink() {
+    post_command([](sender& s) {
+        s.reconnect_now_ = true;
+        s.backoff_.reset();
+        s.abort_link("the cluster configuration changed");
+    });
+}
+
+void sender::remove() {
+    {
+        std::lock_guard lock(queue_mutex_);
+        queue_closed_ = true;
+    }
+    post_command([](sender& s) {
+        s.removed_ = true;
+        s.fail_queue("Node '" + s.peer_ + "' was removed from the cluster.", true);
+        s.abort_link("the node was removed from the configuration");
+    });
+}
+
+void sender::leave() {
+    post_command([](sender& s) {
+        if (s.link_open_) {
+            s.leave_pending_ = true;
+            s.wake_timer_.cancel();
+        } else {
+            s.leave_written_.store(true);  // nothing to tell: no link
+        }
+    });
+}
+
+void sender::stop() {
+    {
+        std::lock_guard lock(queue_mutex_);
+        queue_closed_ = true;
+    }
+    post_command([](sender& s) {
+        s.stopped_ = true;
+        s.fail_queue("This node is stopping.", true);
+        s.abort_link("this node is stopping");
+    });
+}
+
+bool sender::drained() const noexcept {
+    std::lock_guard lock(queue_mutex_);
+    return queue_.empty() && in_flight_count_.load() == 0;
+}
+
+peer_stats sender::stats() const {
+    peer_stats s;
+    s.state = state_.load();
+    s.connect_attempts = connect_attempts_.load();
+    s.links_up = links_up_.load();
+    s.live_sockets = live_sockets_.load();
+    s.max_live_sockets = max_live_sockets_.load();
+    s.in_flight = in_flight_count_.load();
+    s.expired_dropped = expired_dropped_.load();
+    s.unknown_replies = unknown_replies_.load();
+    s.peer_incarnation = peer_incarnation_.load();
+    {
+        std::lock_guard lock(queue_mutex_);
+        s.queued = queue_.size();
+    }
+    std::lock_guard lock(info_mutex_);
+    s.backoff_history.assign(backoff_history_.begin(), backoff_history_.end());
+    if (!backoff_history_.empty()) s.last_backoff = backoff_history_.back();
+    s.last_failure = last_failure_;
+    return s;
+}
+
+// ---- the sender's worker ---------------------------------------------------------------------
+
+void sender::abort_link(const std::string& reason) {
+    if (link_open_) {
+        close_link(reason);
+    } else if (socket_) {
+        // Connecting or handshaking: closing the socket ends the attempt.
+        link_failure_ = reason;
+        detail::shutdown_and_close(*socket_);
+    }
+    command_timer_.cancel();
+}
+
+void sender::close_link(const std::string& reason) {
+    if (!link_open_) return;
+    link_open_ = false;
+    link_failure_ = reason;
+    set_state(link_state::tearing_down);
+    if (socket_) detail::shutdown_and_close(*socket_);
+    wake_timer_.cancel();
+    watchdog_timer_.cancel();
+}
+
+void sender::fail_in_flight(const std::string& why) {
+    for (auto& [key, deadline] : in_flight_) {
+        remote_outcome o;
+        o.error = rpc::error{rpc::errc::unreachable, why};
+        node_.deliver_reply(reply_address{key.worker, key.id}, std::move(o));
+    }
+    in_flight_.clear();
+    in_flight_count_.store(0);
+}
+
+void sender::fail_queue(const std::string& why, bool close_queue) {
+    std::vector<outbound_message> failed;
+    {
+        std::lock_guard lock(queue_mutex_);
+        failed.swap(queue_);
+        queued_bytes_ = 0;
+        if (close_queue) queue_closed_ = true;
+    }
+    for (auto& m : failed) {
+        if (m.one_way) continue;
+        remote_outcome o;
+        o.error = rpc::error{rpc::errc::unreachable, why};
+        node_.deliver_reply(m.reply_to, std::move(o));
+    }
+}
+
+awaitable<void> sender::run() {
+    auto self = shared_from_this();
+    for (;;) {
+        if (removed_ || stopped_) break;
+        if (!address_) {
+            set_state(link_state::idle);
+            command_timer_.expires_at(clock::time_point::max());
+            co_await command_timer_.async_wait(tuple_awaitable);
+            continue;
+        }
+        reconnect_now_ = false;
+        std::string why;
+        const bool was_up = co_await establish(why);
+        if (removed_ || stopped_) break;
+        if (was_up && clock::now() - up_since_ >= owner_.options().stable_after) backoff_.reset();
+        if (reconnect_now_) continue;
+        set_state(link_state::backing_off);
+        const auto delay = backoff_.next();
+        {
+            std::lock_guard lock(info_mutex_);
+            backoff_history_.push_back(delay);
+            if (backoff_history_.size() > 32) backoff_history_.pop_front();
+        }
+        command_timer_.expires_after(delay);
+        co_await command_timer_.async_wait(tuple_awaitable);
+    }
+    set_state(link_state::stopped);
+    fail_queue(removed_ ? "Node '" + peer_ + "' was removed from the cluster." : "This node is stopping.",
+               true);
+}
+
+// One connection attempt and, when the handshake succeeds, the link's whole life. Returns
+// whether the link was up. On return the socket is closed and gone, every coroutine that used
+// it has exited, and the calls written on it have failed: the full teardown that must precede
+// any reconnect.
+awaitable<bool> sender::establish(std::string& why) {
+    set_state(link_state::connecting);
+    owner_.members().connecting(peer_, membership_owner_);
+    socket_.emplace(ex_);
+    connect_attempts_.fetch_add(1);
+    const auto live = live_sockets_.fetch_add(1) + 1;
+    auto seen = max_live_sockets_.load();
+    while (live > seen && !max_live_sockets_.compare_exchange_weak(seen, live)) {
+    }
+    link_failure_.clear();
+
+    auto cfg = owner_.config_snapshot();
+    heartbeat_ = cfg->heartbeat;
+    asio::steady_timer deadline(ex_);
+    deadline.expires_after(handshake_limit(owner_.options(), heartbeat_));
+    bool ok = false;
+    {
+        auto r = co_await (handshake(why) || deadline.async_wait(asio::use_awaitable));
+        if (r.index() == 0) {
+            ok = std::get<0>(r);
+        } else {
+            why = "The handshake with '" + peer_ + "' did not complete in time.";
+            owner_.count_handshake_failure(errc::handshake_timeout);
+        }
+    }
+    if (ok && !removed_ && !stopped_ && !reconnect_now_) {
+        link_open_ = true;
+        set_state(link_state::up);
+        up_since_ = last_read_ = last_write_ = clock::now();
+        if (links_up_.fetch_add(1) > 0) reconnects_->add();
+        peer_left_.store(false);
+        leave_written_.store(false);
+        log_->info("link to '{}' is up (incarnation {:016x})", peer_, link_incarnation_);
+        co_await (reader() && writer() && watchdog());
+        why = link_failure_;
+    } else if (ok) {
+        ok = false;
+        why = link_failure_.empty() ? "The link was aborted." : link_failure_;
+    }
+    // Teardown: the socket is shut down and closed (close_link or the failed attempt), the
+    // three coroutines have exited; now the socket goes and the calls written on it fail.
+    set_state(link_state::tearing_down);
+    if (socket_) detail::shutdown_and_close(*socket_);
+    socket_.reset();
+    live_sockets_.fetch_sub(1);
+    if (!link_failure_.empty() && why.empty()) why = link_failure_;
+    fail_in_flight("The link to node '" + peer_ + "' broke before the reply arrived: " + why);
+    {
+        std::lock_guard lock(info_mutex_);
+        last_failure_ = why;
+    }
+    if (ok) {
+        if (peer_left_.load()) {
+            log_->info("link to '{}' closed after it left", peer_);
+        } else {
+            owner_.members().down(peer_, membership_owner_, why);
+            if (stopped_ || removed_)
+                log_->info("link to '{}' closed: {}", peer_, why);
+            else
+                log_->warn("link to '{}' is down: {}", peer_, why);
+        }
+    } else if (!removed_ && !stopped_ && !peer_left_.load() && failure_log_.allow()) {
+        if (failure_log_.suppressed() > 0)
+            log_->warn("cannot reach '{}': {} ({} similar lines suppressed)", peer_, why,
+                       failure_log_.suppressed());
+        else
+            log_->warn("cannot reach '{}': {}", peer_, why);
+    }
+    co_return ok;
+}
+
+awaitable<bool> sender::handshake(std::string& why) {
+    const endpoint target = *address_;
+    boost::system::error_code ec;
+    tcp::endpoint ep;
+    auto addr = asio::ip::make_address(target.host, ec);
+    if (!ec) {
+        ep = tcp::endpoint(addr, target.port);
+    } else {
+        tcp::resolver resolver(ex_);
+        const std::string port_text = std::to_string(target.port);
+        auto [rec, results] = co_await resolver.async_resolve(target.host, port_text, tuple_awaitable);
+        if (rec || results.empty()) {
+            why = "Cannot resolve '" + target.host + "': " + rec.message() + ".";
+            co_return false;
+        }
+        ep = results.begin()->endpoint();
+    }
+    {
+        auto [cec] = co_await socket_->async_connect(ep, tuple_awaitable);
+        if (cec) {
+            why = "Connecting to " + target.to_string() + " failed: " + cec.message() + ".";
+            co_return false;
+        }
+    }
+    set_state(link_state::handshaking);
+    socket_->set_option(tcp::no_delay(true), ec);
+
+    auto cfg = owner_.config_snapshot();
+    decoder_.reset();
+    decoder_.set_max_frame(cfg->max_frame);
+
+    nonce challenge{};
+    {
+        auto f = co_await detail::read_frame(*socket_, decoder_);
+        if (!f) {
+            why = "Reading the challenge from " + target.to_string() + " failed: " + f.error().message;
+            co_return false;
+        }
+        auto* c = std::get_if<challenge_frame>(&*f);
+        if (!c) {
+            if (auto* r = std::get_if<reject_frame>(&*f))
+                why = "Node '" + peer_ + "' rejected the link: " + std::string(r->text);
+            else
+                why = "Expected a challenge from " + target.to_string() + ", got " +
+                      std::string(to_string(type_of(*f))) + ".";
+            co_return false;
+        }
+        if (auto ok = check_challenge(*c); !ok) {
+            why = ok.error().message;
+            co_await detail::send_reject(*socket_, errc::version_mismatch, why);
+            co_return false;
+        }
+        challenge = c->nonce;
+    }
+
+    const auto services = node_.service_names();
+    hello_frame hello;
+    hello.codec = cfg->codec;
+    hello.max_frame = static_cast<std::uint32_t>(cfg->max_frame);
+    hello.heartbeat_ms = static_cast<std::uint32_t>(cfg->heartbeat.count());
+    hello.sender_incarnation = node_.incarnation();
+    hello.nonce = make_nonce();
+    hello.cluster = cfg->cluster;
+    hello.sender_node = self_name_;
+    hello.target_node = peer_;
+    hello.services.assign(services.begin(), services.end());
+    hello.proof = hello_proof(cfg->secret, challenge, hello);
+    {
+        std::string out;
+        frame f = hello;
+        if (auto e = encode(f, out); !e) {
+            why = "Cannot encode the hello: " + e.error().message;
+            co_return false;
+        }
+        auto wec = co_await detail::write_all(*socket_, out);
+        if (wec) {
+            why = "Writing the hello to " + target.to_string() + " failed: " + wec.message() + ".";
+            co_return false;
+        }
+    }
+
+    auto f = co_await detail::read_frame(*socket_, decoder_);
+    if (!f) {
+        why = "Reading the welcome from " + target.to_string() + " failed: " + f.error().message;
+        co_return false;
+    }
+    if (auto* r = std::get_if<reject_frame>(&*f)) {
+        why = "Node '" + peer_ + "' rejected the handshake (" + std::string(to_string(r->code)) +
+              "): " + std::string(r->text);
+        owner_.count_handshake_failure(r->code);
+        co_return false;
+    }
+    auto* w = std::get_if<welcome_frame>(&*f);
+    if (!w) {
+        why = "Expected a welcome from " + target.to_string() + ", got " +
+              std::string(to_string(type_of(*f))) + ".";
+        co_return false;
+    }
+    if (auto ok = check_welcome(*w, hello, challenge, *cfg); !ok) {
+        why = ok.error().message;
+        owner_.count_handshake_failure(static_cast<errc>(ok.error().code.value()));
+        const auto code = static_cast<errc>(ok.error().code.value());
+        co_await detail::send_reject(*socket_, code, why);
+        co_return false;
+    }
+    link_incarnation_ = w->node_incarnation;
+    peer_incarnation_.store(w->node_incarnation);
+    peer_heartbeat_ = std::chrono::milliseconds(w->heartbeat_ms);
+    peer_max_frame_ = w->max_frame;
+    link_codec_ = cfg->codec;
+    std::vector<std::string> peer_services(w->services.begin(), w->services.end());
+    owner_.members().up(peer_, membership_owner_, w->node_incarnation, std::move(peer_services));
+    co_return true;
+}
+
+awaitable<void> sender::reader() {
+    auto self = shared_from_this();
+    for (;;) {
+        auto buf = decoder_.prepare(64 * 1024);
+        auto [ec, n] =
+            co_await socket_->async_read_some(asio::buffer(buf.data(), buf.size()), tuple_awaitable);
+        decoder_.commit(n);
+        if (ec) {
+            close_link(ec == asio::error::eof ? std::string("The peer closed the link.")
+                                              : "Reading failed: " + ec.message() + ".");
+            co_return;
+        }
+        last_read_ = clock::now();
+        bytes_in_->add(n);
+        std::uint64_t frames = 0;
+        for (;;) {
+            auto f = decoder_.next();
+            if (!f) {
+                close_link("The peer sent an invalid frame: " + f.error().message);
+                co_return;
+            }
+            if (!*f) break;
+            ++frames;
+            auto& fr = **f;
+            if (auto* r = std::get_if<reply_frame>(&fr)) {
+                auto it = in_flight_.find(call_key{r->call_id, r->reply_to_worker});
+                if (it == in_flight_.end()) {
+                    unknown_replies_.fetch_add(1, std::memory_order_relaxed);
+                    continue;
+                }
+                in_flight_.erase(it);
+                in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+                remote_outcome o;
+                o.codec = link_codec_;
+                if (r->status)
+                    o.error = rpc::error{*r->status, std::string(r->message), std::string(r->app_code)};
+                else
+                    o.payload.assign(r->payload);
+                node_.deliver_reply(reply_address{r->reply_to_worker, r->call_id}, std::move(o));
+            } else if (std::holds_alternative<heartbeat_frame>(fr)) {
+                // Its arrival already refreshed last_read_.
+            } else if (auto* l = std::get_if<leave_frame>(&fr)) {
+                if (!peer_left_.exchange(true)) {
+                    log_->info("node '{}' is leaving: {}", peer_, l->reason);
+                    owner_.members().left(peer_, membership_owner_, std::string(l->reason));
+                    fail_queue("Node '" + peer_ + "' has left the cluster.", false);
+                }
+            } else if (auto* rj = std::get_if<reject_frame>(&fr)) {
+                close_link("The peer rejected the link (" + std::string(to_string(rj->code)) +
+                           "): " + std::string(rj->text));
+                co_return;
+            } else {
+                close_link("The peer sent an unexpected " + std::string(to_string(type_of(fr))) + " frame.");
+                co_return;
+            }
+        }
+        frames_in_->add(frames);
+    }
+}
+
+void sender::encode_message(outbound_message& m, clock::time_point now) {
+    request_frame base;
+    base.target_node = peer_;
+    base.target_incarnation = link_incarnation_;
+    base.source_service = service_of(m.source);
+    base.target_service = m.service;
+    base.route = m.route;
+    base.payload = m.payload;
+    if (m.client) {
+        client_origin o;
+        o.gate_node = m.client->gate_node;
+        o.session_id = m.client->session_id;
+        o.uid = m.client->uid;
+        base.origin = o;
+    }
+    if (m.deadline != clock::time_point{}) {
+        if (m.deadline <= now) {
+            // The caller has stopped waiting: writing it would only make the peer do
+            // work nobody reads.
+            expired_dropped_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m.deadline - now).count();
+        base.deadline_ms = static_cast<std::uint32_t>(std::clamp<std::int64_t>(left, 1, 0xFFFFFFFF));
+    }
+    if (m.one_way) {
+        notify_frame f;
+        static_cast<request_frame&>(f) = base;
+        if (auto e = encode(f, wbuf_, peer_max_frame_); !e)
+            log_->warn("dropped a notify for '{}' on '{}': {}", m.route, peer_, e.error().message);
+        return;
+    }
+    call_frame f;
+    static_cast<request_frame&>(f) = base;
+    f.call_id = m.reply_to.call_id;
+    f.reply_to_worker = m.reply_to.worker;
+    if (auto e = encode(f, wbuf_, peer_max_frame_); !e) {
+        remote_outcome o;
+        o.error = rpc::error{rpc::errc::bad_request,
+                             "The call cannot be sent to node '" + peer_ + "': " + e.error().message};
+        node_.deliver_reply(m.reply_to, std::move(o));
+        return;
+    }
+    in_flight_.emplace(call_key{m.reply_to.call_id, m.reply_to.worker}, m.deadline);
+}
+
+awaitable<void> sender::writer() {
+    auto self = shared_from_this();
+    for (;;) {
+        if (!link_open_) co_return;
+        {
+            std::lock_guard lock(queue_mutex_);
+            batch_.swap(queue_);
+            queued_bytes_ = 0;
+        }
+        wbuf_.clear();
+        std::uint64_t frames = 0;
+        bool leave_in_batch = false;
+        if (leave_pending_) {
+            leave_in_batch = true;
+            leave_pending_ = false;
+            leave_frame l;
+            l.reason = "node shutting down";
+            frame f = l;
+            if (encode(f, wbuf_)) ++frames;
+        }
+        const auto now = clock::now();
+        for (auto& m : batch_) encode_message(m, now);
+        frames += batch_.size();
+        batch_.clear();
+        in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+        if (wbuf_.empty()) {
+            if (now - last_write_ >= heartbeat_) {
+                frame f = heartbeat_frame{};
+                (void)encode(f, wbuf_);
+                frames = 1;
+            } else {
+                wake_timer_.expires_at(last_write_ + heartbeat_);
+                co_await wake_timer_.async_wait(tuple_awaitable);
+                continue;
+            }
+        }
+        auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(wbuf_), tuple_awaitable);
+        if (ec) {
+            close_link("Writing failed: " + ec.message() + ".");
+            co_return;
+        }
+        last_write_ = clock::now();
+        frames_out_->add(frames);
+        bytes_out_->add(n);
+        if (leave_in_batch) leave_written_.store(true);
+        // Keep the buffer's capacity for the next batch, unless one huge batch inflated it.
+        if (wbuf_.capacity() > 16 * 1024 * 1024) std::string().swap(wbuf_);
+    }
+}
+
+awaitable<void> sender::watchdog() {
+    auto self = shared_from_this();
+    const auto window = peer_heartbeat_ * owner_.options().silent_intervals;
+    for (;;) {
+        watchdog_timer_.expires_after(peer_heartbeat_);
+        co_await watchdog_timer_.async_wait(tuple_awaitable);
+        if (!link_open_) co_return;
+        const auto now = clock::now();
+        if (now - last_read_ > window) {
+            close_link("Nothing was read from the peer for " +
+                       std::to_string(
+                           std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read_).count()) +
+                       " ms (link silent).");
+            co_return;
+        }
+        // Calls whose callers gave up long ago: their replies will be dropped anyway.
+        const auto grace = std::chrono::seconds(1);
+        std::erase_if(in_flight_, [&](const auto& kv) {
+            return kv.second != clock::time_point{} && kv.second + grace < now;
+        });
+        in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+    }
+}
+
+}  // namespace hearth::cluster

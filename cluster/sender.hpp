@@ -1,0 +1,152 @@
+#pragma once
+// The sender: this node's one outbound link to one remote node (Skynet's clustersender).
+//
+// It owns the socket, a bounded queue of calls and notifies not yet written, the calls written
+// and not yet answered, and the replies that come back. States:
+//
+//   idle → connecting → handshaking → up → tearing_down → backing_off → connecting …
+//
+// Invariants:
+// - At most one socket exists at any instant (peer_stats::max_live_sockets proves it).
+// - Reconnect only after full teardown: shutdown, close, reader, writer and watchdog exited,
+//   calls in flight failed `unreachable`; then the backoff delay (full jitter), reset after
+//   the link stayed up for options.stable_after.
+// - Every accepted call gets at most one reply (the in-flight entry is erased before
+//   delivery).
+// - All socket work runs on the sender's worker; enqueue() from other threads appends to a
+//   mutex-protected queue and posts one wake-up per batch.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "cluster/backoff.hpp"
+#include "cluster/cluster.hpp"
+#include "cluster/frame.hpp"
+#include "framework/log.hpp"
+
+namespace hearth::cluster {
+
+class sender : public std::enable_shared_from_this<sender> {
+  public:
+    sender(cluster& owner, std::string peer, std::optional<endpoint> address, std::uint64_t membership_owner,
+           unsigned worker);
+    sender(const sender&) = delete;
+    sender& operator=(const sender&) = delete;
+
+    const std::string& peer() const noexcept { return peer_; }
+    unsigned worker_index() const noexcept { return worker_; }
+
+    /// Any thread, never blocks. Accepts the message into the queue or says why not:
+    /// unreachable (removed, offline, left, stopping), overloaded (queue bound reached).
+    std::optional<rpc::error> enqueue(outbound_message&& m);
+
+    // Commands; any thread; they take effect on the sender's worker.
+    void start();
+    void change_address(std::optional<endpoint> address);
+    void relink();
+    void remove();
+    void leave();
+    void stop();
+
+    bool drained() const noexcept;
+    bool leave_written() const noexcept { return leave_written_.load(); }
+    peer_stats stats() const;
+
+  private:
+    struct call_key {
+        std::uint64_t id;
+        std::uint32_t worker;
+        friend bool operator==(const call_key&, const call_key&) = default;
+    };
+    struct call_key_hash {
+        std::size_t operator()(const call_key& k) const noexcept {
+            return k.id * 0x9E3779B97F4A7C15ull ^ k.worker;
+        }
+    };
+
+    awaitable<void> run();
+    awaitable<bool> establish(std::string& why);
+    awaitable<bool> handshake(std::string& why);
+    awaitable<void> reader();
+    awaitable<void> writer();
+    awaitable<void> watchdog();
+
+    void post_command(std::function<void(sender&)> f);
+    void wake_writer();
+    void abort_link(const std::string& reason);
+    void close_link(const std::string& reason);
+    void encode_message(outbound_message& m, clock::time_point now);
+    void fail_in_flight(const std::string& why);
+    void fail_queue(const std::string& why, bool close_queue);
+    void set_state(link_state s) noexcept { state_.store(s, std::memory_order_relaxed); }
+
+    cluster& owner_;
+    node& node_;
+    const std::string peer_;
+    const std::uint64_t membership_owner_;
+    const unsigned worker_;
+    asio::any_io_executor ex_;
+    std::shared_ptr<spdlog::logger> log_;
+
+    // ---- shared with other threads ------------------------------------------------------------
+    mutable std::mutex queue_mutex_;
+    std::vector<outbound_message> queue_;  // guarded by queue_mutex_
+    std::size_t queued_bytes_ = 0;         // guarded by queue_mutex_
+    bool queue_closed_ = false;            // guarded by queue_mutex_
+    std::atomic<bool> wake_pending_{false};
+    std::atomic<bool> online_{false};     // has an address
+    std::atomic<bool> peer_left_{false};  // the peer announced leave; cleared by the next link up
+    std::atomic<link_state> state_{link_state::idle};
+    std::atomic<std::uint64_t> connect_attempts_{0}, links_up_{0}, live_sockets_{0}, max_live_sockets_{0};
+    std::atomic<std::uint64_t> in_flight_count_{0}, expired_dropped_{0}, unknown_replies_{0};
+    std::atomic<std::uint64_t> peer_incarnation_{0};
+    std::atomic<bool> leave_written_{false};
+    mutable std::mutex info_mutex_;  // guards the next three
+    std::deque<std::chrono::milliseconds> backoff_history_;
+    std::string last_failure_;
+
+    // ---- the sender's worker only ---------------------------------------------------------------
+    std::optional<endpoint> address_;
+    bool started_ = false;
+    bool removed_ = false;
+    bool stopped_ = false;
+    bool reconnect_now_ = false;
+    bool link_open_ = false;
+    bool leave_pending_ = false;
+    std::string link_failure_;
+    std::optional<asio::ip::tcp::socket> socket_;
+    asio::steady_timer wake_timer_;
+    asio::steady_timer watchdog_timer_;
+    asio::steady_timer command_timer_;
+    frame_decoder decoder_;
+    std::string wbuf_;
+    std::vector<outbound_message> batch_;
+    std::unordered_map<call_key, clock::time_point, call_key_hash> in_flight_;
+    hearth::cluster::backoff backoff_;
+    log_throttle failure_log_;
+    clock::time_point last_read_{}, last_write_{}, up_since_{};
+    std::chrono::milliseconds heartbeat_{1000};       // ours
+    std::chrono::milliseconds peer_heartbeat_{1000};  // from the welcome
+    std::size_t peer_max_frame_ = default_max_frame;
+    std::uint64_t link_incarnation_ = 0;
+    rpc::codec link_codec_ = rpc::codec::json;
+    std::string self_name_;
+
+    hearth::counter* frames_out_;
+    hearth::counter* bytes_out_;
+    hearth::counter* frames_in_;
+    hearth::counter* bytes_in_;
+    hearth::counter* reconnects_;
+};
+
+}  // namespace hearth::cluster

@@ -1,0 +1,167 @@
+// Remote calls and notifies through real sender/agent links: every error code, payloads near
+// the frame limit, ordering.
+#include "cluster/cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "cluster/sender.hpp"
+#include "framework/timer.hpp"
+#include "tests/cluster/cluster_fixture.hpp"
+
+using namespace hearth;
+using namespace hearth::cluster;
+using namespace hearth::cluster::testing;
+using namespace std::chrono_literals;
+using hearth::testing::echo_req;
+using hearth::testing::echo_resp;
+
+TEST_CASE("remote calls succeed and carry every error code intact", "[cluster][link]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    f.start("a", cfg);
+    f.start("b", cfg);
+    auto& a = *f.at("a").n;
+    REQUIRE(wait_up(*f.at("a").c, "b"));
+
+    auto ok = echo_call(a, "echo@b", "hello");
+    REQUIRE(ok.has_value());
+    CHECK(ok->text == "hello");
+    CHECK(ok->n == 7);
+    CHECK(ok->served_by == "echo");
+
+    auto check = [&](const rpc::method<echo_req, echo_resp>& m, const std::string& addr) {
+        return run_on(a, 0, [&m, addr]() -> awaitable<result<echo_resp>> {
+            echo_req req{"x", 1};
+            co_return co_await call(m, addr, req, 1s);
+        });
+    };
+    auto failed = check(hearth::testing::fail_m, "echo@b");
+    REQUIRE_FALSE(failed.has_value());
+    CHECK(failed.code() == rpc::errc::handler_failed);
+
+    auto refused = check(hearth::testing::refuse_m, "echo@b");
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.code() == rpc::errc::remote_error);
+    CHECK(refused.error().app_code == "refused");
+    CHECK(refused.error().message == "I refuse x.");
+
+    CHECK(check(hearth::testing::missing_m, "echo@b").code() == rpc::errc::not_found);
+    CHECK(check(hearth::testing::echo_m, "nothing@b").code() == rpc::errc::not_found);
+    CHECK(check(hearth::testing::echo_m, "echo@nowhere").code() == rpc::errc::unreachable);
+
+    auto bad = run_on(a, 0, []() -> awaitable<result<int>> {
+        co_return co_await call(hearth::testing::echo_wrong_types_m, "echo@b", 5, 1s);
+    });
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.code() == rpc::errc::bad_request);
+
+    auto slow = run_on(a, 0, []() -> awaitable<result<int>> {
+        hearth::testing::wait_req req{500, 1};
+        co_return co_await call(hearth::testing::wait_m, "echo@b", req, 50ms);
+    });
+    REQUIRE_FALSE(slow.has_value());
+    CHECK(slow.code() == rpc::errc::timeout);
+
+    // The late reply of the timed-out call is dropped, never delivered twice; the link stays.
+    auto again = echo_call(a, "echo@b", "after");
+    REQUIRE(again.has_value());
+    CHECK(again->text == "after");
+}
+
+TEST_CASE("notifies arrive in order whatever their size", "[cluster][link]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    f.start("a", cfg);
+    f.start("b", cfg);
+    auto& a = *f.at("a").n;
+    REQUIRE(wait_up(*f.at("a").c, "b"));
+    for (int i = 0; i < 200; ++i) {
+        auto r = notify(a, hearth::testing::record_m, "echo@b", i);
+        REQUIRE(r.has_value());
+    }
+    auto history = run_on(a, 0, []() -> awaitable<result<std::vector<int>>> {
+        co_return co_await call(hearth::testing::history_m, "echo@b", 0, 2s);
+    });
+    REQUIRE(history.has_value());
+    REQUIRE(history->size() == 200);
+    for (int i = 0; i < 200; ++i) CHECK((*history)[static_cast<std::size_t>(i)] == i);
+
+    // A notify to an unknown node is refused at once.
+    auto r = notify(a, hearth::testing::record_m, "echo@nowhere", 1);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.code() == rpc::errc::unreachable);
+}
+
+TEST_CASE("payloads near the frame limit pass, larger ones fail with bad_request", "[cluster][link]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    cfg.max_frame = 256 * 1024;
+    f.start("a", cfg);
+    f.start("b", cfg);
+    auto& a = *f.at("a").n;
+    REQUIRE(wait_up(*f.at("a").c, "b"));
+
+    std::string near(cfg.max_frame - 300, 'x');
+    auto big = echo_call(a, "echo@b", near);
+    REQUIRE(big.has_value());
+    CHECK(big->text.size() == near.size());
+
+    std::string over(cfg.max_frame + 10, 'y');
+    auto too_big = echo_call(a, "echo@b", over);
+    REQUIRE_FALSE(too_big.has_value());
+    CHECK(too_big.code() == rpc::errc::bad_request);
+
+    // Small calls behind the big ones still work: nothing lost its framing.
+    CHECK(echo_call(a, "echo@b", "small").has_value());
+}
+
+TEST_CASE("a full queue answers overloaded at once; an offline node is unreachable", "[cluster][link]") {
+    fixture f;
+    auto o = fast_options();
+    o.queue_limit = 4;
+    f.add("a", 0, o);
+    auto cfg = f.config();
+    cfg.nodes["dead"] = endpoint{"127.0.0.1", dead_port()};
+    cfg.nodes["offline"] = std::nullopt;
+    f.start("a", cfg);
+    auto& a = *f.at("a").n;
+
+    auto results = run_on(a, 0, []() -> awaitable<std::vector<rpc::errc>> {
+        std::vector<rpc::errc> codes;
+        for (int i = 0; i < 6; ++i) {
+            auto r = notify(hearth::testing::record_m, "echo@dead", i);
+            codes.push_back(r ? rpc::errc{} : r.code());
+        }
+        auto off = notify(hearth::testing::record_m, "echo@offline", 1);
+        codes.push_back(off ? rpc::errc{} : off.code());
+        co_return codes;
+    });
+    REQUIRE(results.size() == 7);
+    for (int i = 0; i < 4; ++i) CHECK(results[static_cast<std::size_t>(i)] == rpc::errc{});
+    CHECK(results[4] == rpc::errc::overloaded);
+    CHECK(results[5] == rpc::errc::overloaded);
+    CHECK(results[6] == rpc::errc::unreachable);
+}
+
+TEST_CASE("calls queued while the peer is down go out after it comes up", "[cluster][link]") {
+    fixture f;
+    f.add("a");
+    auto& b = f.add("b");
+    auto cfg = f.config();
+    f.start("a", cfg);
+    auto& a = *f.at("a").n;
+    // b is not running yet: the call waits in the queue, then b starts and answers it.
+    auto fut = std::async(std::launch::async, [&] { return echo_call(a, "echo@b", "queued", 5000ms); });
+    REQUIRE(hearth::testing::eventually([&] { return f.at("a").c->stats("b")->queued == 1; }));
+    REQUIRE(b.c->start(cfg).has_value());
+    b.n->start();
+    auto r = fut.get();
+    REQUIRE(r.has_value());
+    CHECK(r->text == "queued");
+}
