@@ -12,11 +12,15 @@ mailbox::~mailbox() { discard(); }
 
 void mailbox::push(detail::message* m) {
     m->next_.store(nullptr, std::memory_order_relaxed);
-    pushed_.fetch_add(1, std::memory_order_relaxed);
     // Vyukov: publish the node as the new tail, then link the previous tail to it. Between the
     // two steps the consumer sees a gap and waits for it (pop_remote returns nullptr).
-    detail::message* prev = tail_.exchange(m, std::memory_order_acq_rel);
+    detail::message* prev = tail_.exchange(m, std::memory_order_seq_cst);
     prev->next_.store(m, std::memory_order_release);
+    // Most pushes find a drain already scheduled: read the flag before writing it, so that the
+    // cache line stays shared. The seq_cst pair (tail exchange above, flag load here, against
+    // the consumer's flag store and tail load) guarantees the consumer sees this message or
+    // this producer sees the flag cleared.
+    if (remote_scheduled_.load(std::memory_order_seq_cst)) return;
     if (!remote_scheduled_.exchange(true, std::memory_order_acq_rel)) asio::post(ctx_, [this] { drain_remote(); });
 }
 
@@ -67,7 +71,6 @@ void mailbox::drain_remote() {
 }
 
 void mailbox::push_local(detail::message* m) {
-    pushed_.fetch_add(1, std::memory_order_relaxed);
     local_.push_back(m);
     if (!local_scheduled_) {
         local_scheduled_ = true;
@@ -92,10 +95,7 @@ void mailbox::drain_local() {
         asio::post(ctx_, [this] { drain_local(); });
 }
 
-void mailbox::run_one(detail::message* m) {
-    popped_.store(popped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    m->run(owner_);
-}
+void mailbox::run_one(detail::message* m) { m->run(owner_); }
 
 void mailbox::discard() {
     while (detail::message* m = pop_remote()) delete m;

@@ -29,11 +29,6 @@ public:
     /// The owning worker's thread only. Takes ownership.
     void push_local(detail::message* m);
 
-    /// Messages waiting (approximate when read from another thread).
-    std::size_t depth() const noexcept {
-        return pushed_.load(std::memory_order_relaxed) - popped_.load(std::memory_order_relaxed);
-    }
-
     /// Deletes every queued message without running it (node teardown, workers stopped).
     void discard();
 
@@ -59,9 +54,6 @@ private:
 
     detail::message_list local_;  // owner thread only
     bool local_scheduled_ = false;
-
-    alignas(64) std::atomic<std::size_t> pushed_{0};
-    std::atomic<std::size_t> popped_{0};
 };
 
 }  // namespace hearth

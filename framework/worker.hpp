@@ -65,7 +65,6 @@ public:
     detail::pending_calls& calls() noexcept { return calls_; }
     const worker_stats& stats() const noexcept { return stats_; }
     worker_stats& stats() noexcept { return stats_; }
-    std::size_t mailbox_depth() const noexcept { return mailbox_.depth(); }
 
     /// Looks a local service up by name through this worker's copy of the node's registry.
     /// Worker thread only.
