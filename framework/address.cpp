@@ -5,8 +5,8 @@ namespace hearth {
 bool valid_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > 128) return false;
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                        c == '_' || c == ':';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_' || c == ':';
         if (!ok) return false;
     }
     return true;

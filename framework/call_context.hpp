@@ -11,9 +11,9 @@ namespace hearth {
 /// it into a session::ref; the framework only carries it (locally by pointer, remotely in the
 /// cluster frame).
 struct client_origin {
-    std::string gate_node;        ///< node that hosts the client's gate
+    std::string gate_node;         ///< node that hosts the client's gate
     std::uint64_t session_id = 0;  ///< the session's id on that gate
-    std::string uid;              ///< bound user id, empty before bind
+    std::string uid;               ///< bound user id, empty before bind
 };
 
 /// Passed to handlers that take it as their first parameter:

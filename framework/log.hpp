@@ -22,7 +22,7 @@ std::shared_ptr<spdlog::logger> make_logger(std::string_view name, std::string_v
 /// Rate limiter for repeated identical log lines: allow() is true at most once per interval
 /// for a key; suppressed() says how many were dropped since the last allowed line.
 class log_throttle {
-public:
+  public:
     explicit log_throttle(std::chrono::milliseconds interval) : interval_(interval) {}
     bool allow(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) noexcept {
         if (now - last_ >= interval_ || first_) {
@@ -38,7 +38,7 @@ public:
     /// Lines suppressed before the last allowed one.
     std::uint64_t suppressed() const noexcept { return suppressed_last_; }
 
-private:
+  private:
     std::chrono::milliseconds interval_;
     std::chrono::steady_clock::time_point last_{};
     bool first_ = true;

@@ -6,9 +6,12 @@
 
 namespace hearth {
 
-mailbox::mailbox(asio::io_context& ctx, worker& owner) : ctx_(ctx), owner_(owner), tail_(&stub_), head_(&stub_) {}
+mailbox::mailbox(asio::io_context& ctx, worker& owner)
+    : ctx_(ctx), owner_(owner), tail_(&stub_), head_(&stub_) {}
 
-mailbox::~mailbox() { discard(); }
+mailbox::~mailbox() {
+    discard();
+}
 
 void mailbox::push(detail::message* m) {
     m->next_.store(nullptr, std::memory_order_relaxed);
@@ -21,11 +24,14 @@ void mailbox::push(detail::message* m) {
     // the consumer's flag store and tail load) guarantees the consumer sees this message or
     // this producer sees the flag cleared.
     if (remote_scheduled_.load(std::memory_order_seq_cst)) return;
-    if (!remote_scheduled_.exchange(true, std::memory_order_acq_rel)) asio::post(ctx_, [this] { drain_remote(); });
+    if (!remote_scheduled_.exchange(true, std::memory_order_acq_rel))
+        asio::post(ctx_, [this] { drain_remote(); });
 }
 
 detail::message* mailbox::pop_remote() noexcept {
-    auto next_of = [](detail::message* n) { return n->next_.load(std::memory_order_acquire); };
+    auto next_of = [](detail::message* n) {
+        return n->next_.load(std::memory_order_acquire);
+    };
     detail::message* head = head_;
     detail::message* next = next_of(head);
     if (head == &stub_) {
@@ -95,7 +101,9 @@ void mailbox::drain_local() {
         asio::post(ctx_, [this] { drain_local(); });
 }
 
-void mailbox::run_one(detail::message* m) { m->run(owner_); }
+void mailbox::run_one(detail::message* m) {
+    m->run(owner_);
+}
 
 void mailbox::discard() {
     while (detail::message* m = pop_remote()) delete m;

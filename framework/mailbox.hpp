@@ -18,7 +18,7 @@ namespace hearth {
 /// list that the same drain picks up. Ordering is FIFO per producer thread, which is all the
 /// ordering Hearth promises.
 class mailbox {
-public:
+  public:
     mailbox(asio::io_context& ctx, worker& owner);
     mailbox(const mailbox&) = delete;
     mailbox& operator=(const mailbox&) = delete;
@@ -32,7 +32,7 @@ public:
     /// Deletes every queued message without running it (node teardown, workers stopped).
     void discard();
 
-private:
+  private:
     /// The stub node of the lock-free queue; never run.
     struct stub final : detail::message {
         void run(worker&) override {}

@@ -37,19 +37,23 @@ std::string format_value(double v) {
 
 const char* type_name(metric_type t) {
     switch (t) {
-        case metric_type::counter: return "counter";
-        case metric_type::gauge: return "gauge";
-        case metric_type::histogram: return "histogram";
+        case metric_type::counter:
+            return "counter";
+        case metric_type::gauge:
+            return "gauge";
+        case metric_type::histogram:
+            return "histogram";
     }
     return "untyped";
 }
 
 /// Writes families in order; a family declared twice (by two collectors) is printed once.
 class text_writer final : public metrics_writer {
-public:
+  public:
     void family(std::string_view name, std::string_view help, metric_type type) override {
         if (!declared_.insert(std::string(name)).second) return;
-        out_ << "# HELP " << name << ' ' << help << '\n' << "# TYPE " << name << ' ' << type_name(type) << '\n';
+        out_ << "# HELP " << name << ' ' << help << '\n'
+             << "# TYPE " << name << ' ' << type_name(type) << '\n';
     }
     void sample(std::string_view name, const metric_labels& labels, double value) override {
         out_ << name;
@@ -65,7 +69,7 @@ public:
     }
     std::string str() const { return out_.str(); }
 
-private:
+  private:
     std::ostringstream out_;
     std::set<std::string> declared_;
 };
@@ -142,7 +146,8 @@ void metrics::remove_collector(std::uint64_t id) {
 }
 
 std::vector<double> metrics::latency_buckets() {
-    return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+            0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
 }
 
 std::string metrics::render() const {

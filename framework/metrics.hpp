@@ -19,16 +19,16 @@ namespace hearth {
 using metric_labels = std::vector<std::pair<std::string, std::string>>;
 
 class counter {
-public:
+  public:
     void add(std::uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
     std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<std::uint64_t> value_{0};
 };
 
 class gauge {
-public:
+  public:
     void set(double v) noexcept { value_.store(v, std::memory_order_relaxed); }
     void add(double d) noexcept {
         double cur = value_.load(std::memory_order_relaxed);
@@ -37,13 +37,13 @@ public:
     }
     double value() const noexcept { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<double> value_{0};
 };
 
 /// Cumulative histogram with fixed upper bounds (seconds, bytes, ...).
 class histogram {
-public:
+  public:
     explicit histogram(std::vector<double> bounds);
     void observe(double v) noexcept;
     const std::vector<double>& bounds() const noexcept { return bounds_; }
@@ -52,7 +52,7 @@ public:
     double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
     std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::vector<double> bounds_;
     std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;
     std::atomic<double> sum_{0};
@@ -63,7 +63,7 @@ enum class metric_type { counter, gauge, histogram };
 
 /// Receives samples from collectors during a scrape.
 class metrics_writer {
-public:
+  public:
     virtual ~metrics_writer() = default;
     /// Declares a family once per scrape (HELP and TYPE lines); samples follow.
     virtual void family(std::string_view name, std::string_view help, metric_type type) = 0;
@@ -71,10 +71,11 @@ public:
 };
 
 class metrics {
-public:
+  public:
     /// The counter with that name and labels, created on first use. References stay valid for
     /// the registry's life. Any thread.
-    hearth::counter& counter(const std::string& name, const std::string& help, const metric_labels& labels = {});
+    hearth::counter& counter(const std::string& name, const std::string& help,
+                             const metric_labels& labels = {});
     hearth::gauge& gauge(const std::string& name, const std::string& help, const metric_labels& labels = {});
     hearth::histogram& histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
                                  const metric_labels& labels = {});
@@ -90,7 +91,7 @@ public:
     /// Default latency buckets in seconds (50 us .. 10 s).
     static std::vector<double> latency_buckets();
 
-private:
+  private:
     struct family_entry {
         std::string help;
         metric_type type;

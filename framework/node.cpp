@@ -6,8 +6,8 @@
 #include <random>
 #include <stdexcept>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/logger.h>
+#include <boost/asio/post.hpp>
 
 #include "framework/address.hpp"
 #include "framework/detail/inbound.hpp"
@@ -38,7 +38,7 @@ std::string describe(std::exception_ptr e) {
 /// A request from another node: the payload is decoded by the handler, on the service's
 /// worker, and the reply goes back through the transport's callback.
 class remote_request final : public detail::inbound {
-public:
+  public:
     remote_request(service& target, node::inbound_request&& r)
         : inbound(target, {}, std::move(r.context)),
           route_storage_(std::move(r.route)),
@@ -73,7 +73,7 @@ public:
         if (reply_) reply_(remote_outcome{std::move(e), codec_, {}});
     }
 
-private:
+  private:
     std::string route_storage_;
     rpc::codec codec_;
     std::string payload_;
@@ -82,7 +82,7 @@ private:
 
 /// A remote reply, run on the caller's worker.
 class remote_reply final : public detail::message {
-public:
+  public:
     remote_reply(std::uint64_t id, remote_outcome&& o) : id_(id), outcome_(std::move(o)) {}
     void run(worker& w) override {
         std::unique_ptr<remote_reply> self(this);
@@ -98,7 +98,7 @@ public:
         std::move(c->handler)();
     }
 
-private:
+  private:
     std::uint64_t id_;
     remote_outcome outcome_;
 };
@@ -110,12 +110,73 @@ node::node(node_config config)
       incarnation_(random_incarnation()),
       log_(hearth::make_logger(config_.name, config_.log_level)),
       metrics_(std::make_unique<hearth::metrics>()),
+      log_level_(config_.log_level),
       registry_(std::make_shared<detail::service_registry>()) {
     if (!valid_name(config_.name))
-        throw std::invalid_argument("'" + config_.name + "' is not a valid node name (letters, digits, '-', '_', ':').");
+        throw std::invalid_argument("'" + config_.name +
+                                    "' is not a valid node name (letters, digits, '-', '_', ':').");
     unsigned threads = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
     config_.threads = threads;
     for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+    register_metrics();
+}
+
+void node::register_metrics() {
+    // Scrape-time collector: the hot paths keep plain per-worker counters; this sums them.
+    metrics_->add_collector([this](metrics_writer& out) {
+        auto sum = [this](auto member) {
+            std::uint64_t total = 0;
+            for (auto& w : workers_) total += (w->stats().*member).load(std::memory_order_relaxed);
+            return static_cast<double>(total);
+        };
+        out.family("hearth_calls_total", "Calls made from this node, by outcome (ok or the error code).",
+                   metric_type::counter);
+        for (std::size_t i = 0; i < 9; ++i) {
+            std::uint64_t total = 0;
+            for (auto& w : workers_) total += w->stats().call_outcomes[i].load(std::memory_order_relaxed);
+            const std::string code = i == 0 ? "ok" : std::string(rpc::to_string(static_cast<rpc::errc>(i)));
+            out.sample("hearth_calls_total", {{"code", code}}, static_cast<double>(total));
+        }
+        out.family("hearth_call_duration_seconds", "Call round-trip time (one call in 16 is timed).",
+                   metric_type::histogram);
+        std::uint64_t cumulative = 0;
+        for (std::size_t b = 0; b <= worker_stats::latency_bounds.size(); ++b) {
+            for (auto& w : workers_)
+                cumulative += w->stats().latency_buckets[b].load(std::memory_order_relaxed);
+            const std::string le = b < worker_stats::latency_bounds.size()
+                                       ? nlohmann::json(worker_stats::latency_bounds[b]).dump()
+                                       : std::string("+Inf");
+            out.sample("hearth_call_duration_seconds_bucket", {{"le", le}}, static_cast<double>(cumulative));
+        }
+        out.sample("hearth_call_duration_seconds_sum", {}, sum(&worker_stats::latency_sum_ns) / 1e9);
+        out.sample("hearth_call_duration_seconds_count", {}, sum(&worker_stats::latency_count));
+        out.family("hearth_messages_handled_total", "Messages whose handler started.", metric_type::counter);
+        out.sample("hearth_messages_handled_total", {}, sum(&worker_stats::messages_handled));
+        out.family("hearth_late_replies_total",
+                   "Replies that arrived after their call had timed out or was cancelled.",
+                   metric_type::counter);
+        out.sample("hearth_late_replies_total", {}, sum(&worker_stats::late_replies));
+        out.family("hearth_handler_failures_total", "Handlers that threw.", metric_type::counter);
+        out.sample("hearth_handler_failures_total", {}, sum(&worker_stats::handler_failures));
+        out.family("hearth_handler_runners", "Coroutines kept to run handlers.", metric_type::gauge);
+        out.sample("hearth_handler_runners", {}, sum(&worker_stats::runners));
+        out.family("hearth_mailbox_depth", "Messages accepted for a service but not started yet.",
+                   metric_type::gauge);
+        out.family("hearth_mailbox_capacity", "The bound of a service's mailbox.", metric_type::gauge);
+        std::vector<std::pair<std::string, service*>> all;
+        {
+            std::lock_guard lock(registry_mutex_);
+            for (const auto& [name, s] : registry_->by_name) all.emplace_back(name, s);
+        }
+        std::sort(all.begin(), all.end());
+        for (const auto& [name, s] : all) {
+            out.sample("hearth_mailbox_depth", {{"service", name}}, static_cast<double>(s->queued()));
+            out.sample("hearth_mailbox_capacity", {{"service", name}},
+                       static_cast<double>(s->mailbox_capacity()));
+        }
+        out.family("hearth_workers", "Worker threads of this node.", metric_type::gauge);
+        out.sample("hearth_workers", {}, static_cast<double>(workers_.size()));
+    });
 }
 
 node::~node() {
@@ -136,20 +197,44 @@ node::~node() {
 }
 
 std::shared_ptr<spdlog::logger> node::make_logger(std::string_view component) const {
-    return hearth::make_logger(config_.name + "/" + std::string(component), config_.log_level);
+    std::lock_guard lock(loggers_mutex_);
+    auto log = hearth::make_logger(config_.name + "/" + std::string(component), log_level_);
+    // Forget loggers that are gone, so that a node making many short-lived ones stays small.
+    std::erase_if(loggers_, [](const auto& w) { return w.expired(); });
+    loggers_.push_back(log);
+    return log;
+}
+
+bool node::set_log_level(std::string_view level) {
+    const auto lvl = spdlog::level::from_str(std::string(level));
+    if (lvl == spdlog::level::off && level != "off") return false;
+    std::lock_guard lock(loggers_mutex_);
+    log_level_ = std::string(level);
+    log_->set_level(lvl);
+    for (auto& w : loggers_)
+        if (auto l = w.lock()) l->set_level(lvl);
+    return true;
+}
+
+std::string node::log_level() const {
+    std::lock_guard lock(loggers_mutex_);
+    return log_level_;
 }
 
 service& node::register_service(std::unique_ptr<service> s, service_options options) {
     if (!valid_name(options.name))
-        throw std::invalid_argument("'" + options.name + "' is not a valid service name (letters, digits, '-', '_', ':').");
+        throw std::invalid_argument("'" + options.name +
+                                    "' is not a valid service name (letters, digits, '-', '_', ':').");
     if (options.worker && *options.worker >= workers_.size())
-        throw std::invalid_argument("Service '" + options.name + "' asks for worker " + std::to_string(*options.worker) +
-                                    " but node '" + name() + "' has " + std::to_string(workers_.size()) + ".");
+        throw std::invalid_argument("Service '" + options.name + "' asks for worker " +
+                                    std::to_string(*options.worker) + " but node '" + name() + "' has " +
+                                    std::to_string(workers_.size()) + ".");
     service& ref = *s;
     {
         std::lock_guard lock(registry_mutex_);
         if (registry_->find(options.name))
-            throw std::invalid_argument("A service named '" + options.name + "' already exists on node '" + name() + "'.");
+            throw std::invalid_argument("A service named '" + options.name + "' already exists on node '" +
+                                        name() + "'.");
         const unsigned w = options.worker ? *options.worker : (next_worker_++ % worker_count());
         if (options.serial) ref.set_serial(true);
         if (options.mailbox_capacity) ref.set_mailbox_capacity(options.mailbox_capacity);
@@ -165,7 +250,8 @@ service& node::register_service(std::unique_ptr<service> s, service_options opti
 }
 
 void node::start_service(service& s) {
-    spawn(s.home().index(), [&s] { return s.run_start(); }, "on_start of " + s.name());
+    spawn(
+        s.home().index(), [&s] { return s.run_start(); }, "on_start of " + s.name());
 }
 
 service* node::find_service(std::string_view name) const {
@@ -298,8 +384,8 @@ void node::shutdown_thread_main() {
                      [](const shutdown_step& a, const shutdown_step& b) { return a.phase < b.phase; });
 
     // The framework's own step: every service's on_stop(), concurrently, one deadline.
-    shutdown_step stop_services{"stop services", shutdown_phase::stop_services, config_.stop_services_timeout, 0,
-                                nullptr};
+    shutdown_step stop_services{"stop services", shutdown_phase::stop_services, config_.stop_services_timeout,
+                                0, nullptr};
     stop_services.run = [this]() -> awaitable<void> {
         std::vector<service*> all;
         {
@@ -311,14 +397,15 @@ void node::shutdown_thread_main() {
         auto finished = std::make_shared<std::promise<void>>();
         if (all.empty()) co_return;
         for (service* s : all) {
-            asio::co_spawn(s->home().executor(), [s] { return s->run_stop(); },
-                           [s, remaining, failures, finished](std::exception_ptr e) {
-                               if (e) {
-                                   failures->fetch_add(1);
-                                   s->log().error("on_stop failed: {}", describe(e));
-                               }
-                               if (remaining->fetch_sub(1) == 1) finished->set_value();
-                           });
+            asio::co_spawn(
+                s->home().executor(), [s] { return s->run_stop(); },
+                [s, remaining, failures, finished](std::exception_ptr e) {
+                    if (e) {
+                        failures->fetch_add(1);
+                        s->log().error("on_stop failed: {}", describe(e));
+                    }
+                    if (remaining->fetch_sub(1) == 1) finished->set_value();
+                });
         }
         // Wait without blocking this worker: poll the shared counter on a short timer.
         asio::steady_timer t(co_await asio::this_coro::executor);
@@ -326,7 +413,8 @@ void node::shutdown_thread_main() {
             t.expires_after(std::chrono::milliseconds(2));
             co_await t.async_wait(asio::use_awaitable);
         }
-        if (failures->load()) throw std::runtime_error(std::to_string(failures->load()) + " services failed to stop");
+        if (failures->load())
+            throw std::runtime_error(std::to_string(failures->load()) + " services failed to stop");
     };
     auto at = std::find_if(steps.begin(), steps.end(),
                            [](const shutdown_step& s) { return s.phase > shutdown_phase::stop_services; });
@@ -388,15 +476,17 @@ void node::dispatch_inbound(inbound_request&& request) {
     service* s = find_service(request.service);
     if (!s) {
         if (request.reply)
-            request.reply(remote_outcome{
-                rpc::error{rpc::errc::not_found, "No service '" + request.service + "' on node '" + name() + "'."},
-                request.codec, {}});
+            request.reply(remote_outcome{rpc::error{rpc::errc::not_found, "No service '" + request.service +
+                                                                              "' on node '" + name() + "'."},
+                                         request.codec,
+                                         {}});
         return;
     }
     if (!s->try_reserve()) {
         if (request.reply)
             request.reply(remote_outcome{
-                rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."}, request.codec,
+                rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."},
+                request.codec,
                 {}});
         return;
     }
@@ -420,7 +510,8 @@ awaitable<void> wait_for_reply(worker& w, std::uint64_t id) {
                 slot.assign([&w, id](asio::cancellation_type) {
                     // Complete from the event loop, never from inside the canceller's frame.
                     asio::post(w.executor(), [&w, id] {
-                        w.calls().fail(id, rpc::error{rpc::errc::cancelled, "The call was cancelled by its caller."});
+                        w.calls().fail(
+                            id, rpc::error{rpc::errc::cancelled, "The call was cancelled by its caller."});
                     });
                 });
             }

@@ -31,16 +31,16 @@ class metrics;
 
 struct node_config {
     std::string name = "node";
-    unsigned threads = 0;                    ///< workers; 0 = one per core
-    std::size_t mailbox_capacity = 65536;    ///< default per-service bound on queued messages
+    unsigned threads = 0;                                   ///< workers; 0 = one per core
+    std::size_t mailbox_capacity = 65536;                   ///< default per-service bound on queued messages
     std::chrono::milliseconds stop_services_timeout{3000};  ///< deadline of the on_stop step
-    std::string log_level = "info";          ///< spdlog level name
+    std::string log_level = "info";                         ///< spdlog level name
 };
 
 struct service_options {
     std::string name;
-    std::optional<unsigned> worker;  ///< pin to this worker; default: round-robin
-    bool serial = false;             ///< one handler at a time, in arrival order
+    std::optional<unsigned> worker;    ///< pin to this worker; default: round-robin
+    bool serial = false;               ///< one handler at a time, in arrival order
     std::size_t mailbox_capacity = 0;  ///< 0: the node's default
 };
 
@@ -59,8 +59,8 @@ struct shutdown_step {
     std::string name;
     shutdown_phase phase = shutdown_phase::stop_accepting;
     std::chrono::milliseconds deadline{2000};
-    unsigned worker = 0;                          ///< where the step's coroutine runs
-    std::function<awaitable<void>()> run;         ///< the step; throwing counts as a failure
+    unsigned worker = 0;                   ///< where the step's coroutine runs
+    std::function<awaitable<void>()> run;  ///< the step; throwing counts as a failure
 };
 
 /// What a finished shutdown did: one entry per step, in order.
@@ -80,7 +80,7 @@ struct shutdown_report {
 };
 
 class node {
-public:
+  public:
     explicit node(node_config config = {});
     node(const node&) = delete;
     node& operator=(const node&) = delete;
@@ -97,7 +97,11 @@ public:
     worker& worker_at(unsigned index) { return *workers_.at(index); }
 
     spdlog::logger& log() noexcept { return *log_; }
+    /// A logger named "node/component" at the node's level; set_log_level() reaches it too.
     std::shared_ptr<spdlog::logger> make_logger(std::string_view component) const;
+    /// Changes the level of every logger of this node; false for an unknown level name.
+    bool set_log_level(std::string_view level);
+    std::string log_level() const;
     hearth::metrics& metrics() noexcept { return *metrics_; }
 
     // ---- services ------------------------------------------------------------------------
@@ -150,7 +154,9 @@ public:
     /// Install before start(), or accept that calls racing the install see `unreachable`.
     void set_transport(std::shared_ptr<remote_transport> t);
     std::shared_ptr<remote_transport> transport() const;
-    remote_transport* transport_ptr() const noexcept { return transport_raw_.load(std::memory_order_acquire); }
+    remote_transport* transport_ptr() const noexcept {
+        return transport_raw_.load(std::memory_order_acquire);
+    }
 
     /// A reply that came back from another node. Any thread.
     void deliver_reply(reply_address to, remote_outcome outcome);
@@ -170,19 +176,25 @@ public:
     void dispatch_inbound(inbound_request&& request);
 
     // ---- internals shared with worker and service ------------------------------------------
-    std::uint64_t registry_version() const noexcept { return registry_version_.load(std::memory_order_acquire); }
+    std::uint64_t registry_version() const noexcept {
+        return registry_version_.load(std::memory_order_acquire);
+    }
     std::shared_ptr<const detail::service_registry> registry_snapshot() const;
 
-private:
+  private:
     service& register_service(std::unique_ptr<service> s, service_options options);
     void start_service(service& s);
     void shutdown_thread_main();
+    void register_metrics();
     shutdown_report::step_outcome run_step(const shutdown_step& step);
 
     node_config config_;
     std::uint64_t incarnation_;
     std::shared_ptr<spdlog::logger> log_;
     std::unique_ptr<hearth::metrics> metrics_;
+    mutable std::mutex loggers_mutex_;
+    mutable std::vector<std::weak_ptr<spdlog::logger>> loggers_;  // guarded by loggers_mutex_
+    std::string log_level_;                                       // guarded by loggers_mutex_
     std::vector<std::unique_ptr<worker>> workers_;
 
     mutable std::mutex registry_mutex_;
@@ -201,9 +213,9 @@ private:
     clock::time_point started_at_{};
     mutable std::mutex stop_mutex_;
     std::condition_variable stopped_cv_;
-    bool stopped_ = false;     // guarded by stop_mutex_
-    bool started_ = false;     // guarded by stop_mutex_
-    bool joined_ = false;      // guarded by stop_mutex_
+    bool stopped_ = false;  // guarded by stop_mutex_
+    bool started_ = false;  // guarded by stop_mutex_
+    bool joined_ = false;   // guarded by stop_mutex_
     std::thread shutdown_thread_;
     shutdown_report last_report_;  // guarded by stop_mutex_
 };
@@ -214,10 +226,9 @@ void log_spawn_failure(node& n, const std::string& what, std::exception_ptr e) n
 template <class Factory>
 void node::spawn(unsigned worker_index, Factory factory, std::string what) {
     worker& w = worker_at(worker_index);
-    asio::co_spawn(w.executor(), std::move(factory),
-                   [this, what = std::move(what)](std::exception_ptr e) {
-                       if (e) log_spawn_failure(*this, what, e);
-                   });
+    asio::co_spawn(w.executor(), std::move(factory), [this, what = std::move(what)](std::exception_ptr e) {
+        if (e) log_spawn_failure(*this, what, e);
+    });
 }
 
 template <class T, class... Args>

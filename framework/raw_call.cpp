@@ -1,8 +1,8 @@
 #include "framework/raw_call.hpp"
 
 #include "framework/address.hpp"
-#include "framework/service.hpp"
 #include "framework/node.hpp"
+#include "framework/service.hpp"
 #include "framework/worker.hpp"
 #include "rpc/method.hpp"
 
@@ -18,7 +18,7 @@ result<std::string> transcode(rpc::codec from, rpc::codec to, std::string payloa
 }
 
 class encoded_sink final : public detail::reply_sink {
-public:
+  public:
     explicit encoded_sink(rpc::codec want) : want_(want) {}
     void set_error(rpc::error e) override { out.emplace(std::move(e)); }
     void set_encoded(rpc::codec c, std::string_view bytes) override {
@@ -26,7 +26,7 @@ public:
     }
     std::optional<result<std::string>> out;
 
-private:
+  private:
     rpc::codec want_;
 };
 
@@ -46,15 +46,16 @@ rpc::error no_cluster(std::string_view node_name) {
 /// The coroutine behind call_encoded(). Its parameters have no default arguments on purpose:
 /// GCC 12 mis-copies a defaulted class-type parameter into the coroutine frame (an SSO string
 /// inside it ends up pointing into the caller's frame).
-awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::string_view route, rpc::codec codec,
-                                                 std::string payload, std::chrono::nanoseconds timeout,
-                                                 call_context ctx) {
+awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::string_view route,
+                                                 rpc::codec codec, std::string payload,
+                                                 std::chrono::nanoseconds timeout, call_context ctx) {
     worker* w = worker::current();
     if (!w) throw std::logic_error("hearth::call_encoded must be awaited on a worker of a running node.");
     auto target = parse_address(address);
     if (!target) co_return bad_address(address);
     if (!rpc::valid_route(route)) co_return bad_route(route);
     node& self = w->owner();
+    const clock::time_point started = w->sample_call() ? clock::now() : clock::time_point{};
     encoded_sink sink(codec);
     const std::uint64_t id = w->calls().reserve(&sink, timeout);
 
@@ -66,7 +67,9 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
         r.payload = std::move(payload);
         r.context = std::move(ctx);
         const reply_address to{w->index(), id};
-        r.reply = [&self, to](remote_outcome o) { self.deliver_reply(to, std::move(o)); };
+        r.reply = [&self, to](remote_outcome o) {
+            self.deliver_reply(to, std::move(o));
+        };
         self.dispatch_inbound(std::move(r));  // immediate errors also arrive through deliver_reply
     } else {
         remote_transport* t = self.transport_ptr();
@@ -95,19 +98,22 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
     }
     bump(w->stats().calls_sent);
     co_await detail::wait_for_reply(*w, id);
-    if (!sink.out) co_return rpc::error{rpc::errc::cancelled, "The call ended without an outcome."};
+    if (!sink.out) sink.out.emplace(rpc::error{rpc::errc::cancelled, "The call ended without an outcome."});
+    w->record_call(*sink.out ? 0 : static_cast<int>(sink.out->code()), started);
     co_return std::move(*sink.out);
 }
 
 }  // namespace
 
-awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route, rpc::codec codec,
-                                            std::string payload, std::chrono::nanoseconds timeout, call_context ctx) {
+awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route,
+                                            rpc::codec codec, std::string payload,
+                                            std::chrono::nanoseconds timeout, call_context ctx) {
     return call_encoded_impl(address, route, codec, std::move(payload), timeout, std::move(ctx));
 }
 
-awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route, rpc::codec codec,
-                                            std::string payload, std::chrono::nanoseconds timeout) {
+awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route,
+                                            rpc::codec codec, std::string payload,
+                                            std::chrono::nanoseconds timeout) {
     return call_encoded_impl(address, route, codec, std::move(payload), timeout, call_context{});
 }
 
@@ -119,8 +125,8 @@ result<void> notify_encoded(node& self, std::string_view address, std::string_vi
     if (target->is_local_to(self.name())) {
         service* s = self.find_service(target->service);
         if (!s)
-            return rpc::error{rpc::errc::not_found,
-                              "No service '" + std::string(target->service) + "' on node '" + self.name() + "'."};
+            return rpc::error{rpc::errc::not_found, "No service '" + std::string(target->service) +
+                                                        "' on node '" + self.name() + "'."};
         if (s->queued() >= s->mailbox_capacity())
             return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
         node::inbound_request r;

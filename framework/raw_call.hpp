@@ -19,10 +19,12 @@ class node;
 /// `codec`; the reply payload comes back in the same codec (transcoded if the cluster uses
 /// another one). Errors as for call(); a payload that does not decode into the handler's
 /// request type is bad_request. Must be awaited on a worker of a running node.
-awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route, rpc::codec codec,
-                                            std::string payload, std::chrono::nanoseconds timeout, call_context ctx);
-awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route, rpc::codec codec,
-                                            std::string payload, std::chrono::nanoseconds timeout);
+awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route,
+                                            rpc::codec codec, std::string payload,
+                                            std::chrono::nanoseconds timeout, call_context ctx);
+awaitable<result<std::string>> call_encoded(std::string_view address, std::string_view route,
+                                            rpc::codec codec, std::string payload,
+                                            std::chrono::nanoseconds timeout);
 
 /// One-way variant; any thread. The result says whether the message was accepted.
 result<void> notify_encoded(node& self, std::string_view address, std::string_view route, rpc::codec codec,

@@ -24,10 +24,10 @@ struct reply_address {
 
 /// A call or notify addressed to a service on another node.
 struct outbound_message {
-    std::string node;     ///< destination node name
-    std::string service;  ///< destination service name
-    std::string route;    ///< "service.method" of the method descriptor
-    std::string payload;  ///< the request, encoded with the transport's codec()
+    std::string node;      ///< destination node name
+    std::string service;   ///< destination service name
+    std::string route;     ///< "service.method" of the method descriptor
+    std::string payload;   ///< the request, encoded with the transport's codec()
     bool one_way = false;  ///< notify: no reply expected, reply_to is unused
     reply_address reply_to;
     clock::time_point deadline{};  ///< the caller stops waiting then
@@ -43,7 +43,7 @@ struct remote_outcome {
 };
 
 class remote_transport {
-public:
+  public:
     virtual ~remote_transport() = default;
 
     /// The codec payloads must be encoded with.

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "framework/node.hpp"
 #include "framework/worker.hpp"
@@ -12,10 +12,16 @@ namespace hearth {
 
 service::~service() = default;
 
-asio::any_io_executor service::executor() const { return home_->executor(); }
+asio::any_io_executor service::executor() const {
+    return home_->executor();
+}
 
-awaitable<void> service::on_start() { co_return; }
-awaitable<void> service::on_stop() { co_return; }
+awaitable<void> service::on_start() {
+    co_return;
+}
+awaitable<void> service::on_stop() {
+    co_return;
+}
 
 std::vector<std::string> service::routes() const {
     std::vector<std::string> out;
@@ -36,7 +42,8 @@ void service::attach(hearth::node& n, worker& home, std::string name, std::share
 
 void service::add_handler(std::string_view route, std::unique_ptr<detail::handler_base> h) {
     auto [it, inserted] = handlers_.try_emplace(std::string(route), std::move(h));
-    if (!inserted) throw std::logic_error("hearth::service: route '" + std::string(route) + "' is registered twice.");
+    if (!inserted)
+        throw std::logic_error("hearth::service: route '" + std::string(route) + "' is registered twice.");
 }
 
 bool service::try_reserve() noexcept {
@@ -70,13 +77,16 @@ awaitable<void> service::run_stop() {
 void service::deliver(detail::inbound* m) {
     switch (state_) {
         case state::created:
-        case state::starting: held_.push_back(m); return;
+        case state::starting:
+            held_.push_back(m);
+            return;
         case state::stopped:
             cancel_reservation();
             m->reject(*home_, rpc::error{rpc::errc::cancelled, "Service '" + name_ + "' has stopped."});
             delete m;
             return;
-        case state::running: break;
+        case state::running:
+            break;
     }
     if (!serial_) {
         home_->schedule(m);
@@ -100,7 +110,9 @@ void service::handler_finished() {
 
 namespace detail {
 
-void inbound::run(worker&) { target_.deliver(this); }
+void inbound::run(worker&) {
+    target_.deliver(this);
+}
 
 rpc::error inbound::handler_failure(worker& w, std::exception_ptr e) const {
     bump(w.stats().handler_failures);
@@ -121,7 +133,8 @@ rpc::error inbound::missing_handler() const {
 }
 
 rpc::error inbound::type_mismatch() const {
-    return rpc::error{rpc::errc::bad_request, "Method '" + std::string(route_) + "' of service '" + target_.name() +
+    return rpc::error{rpc::errc::bad_request, "Method '" + std::string(route_) + "' of service '" +
+                                                  target_.name() +
                                                   "' is registered with other request or response types."};
 }
 

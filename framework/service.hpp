@@ -49,7 +49,7 @@ class inbound;
 }
 
 class service {
-public:
+  public:
     service() = default;
     service(const service&) = delete;
     service& operator=(const service&) = delete;
@@ -77,7 +77,7 @@ public:
     template <class Req, class Resp>
     result<void> notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req);
 
-protected:
+  protected:
     /// Runs on the service's worker before any message is handled (messages that arrive
     /// meanwhile wait, in order). An exception is logged and the service runs anyway.
     virtual awaitable<void> on_start();
@@ -96,7 +96,7 @@ protected:
     void set_serial(bool serial) noexcept { serial_ = serial; }
     void set_mailbox_capacity(std::size_t capacity) noexcept { capacity_ = capacity; }
 
-private:
+  private:
     friend class node;
     friend class worker;
     friend class detail::inbound;
@@ -112,7 +112,7 @@ private:
     void deliver(detail::inbound* m);
     void handler_finished();
 
-public:
+  public:
     /// Mailbox accounting (any thread): a message counts from acceptance until its handler
     /// starts. try_reserve() fails when the mailbox is full.
     bool try_reserve() noexcept;
@@ -128,7 +128,7 @@ public:
         return last_handler_;
     }
 
-private:
+  private:
     std::string name_;
     std::string address_;
     hearth::node* node_ = nullptr;
@@ -137,12 +137,13 @@ private:
     bool serial_ = false;
     std::size_t capacity_ = 0;
     std::atomic<std::size_t> queued_{0};
-    std::unordered_map<std::string, std::unique_ptr<detail::handler_base>, detail::string_hash, std::equal_to<>>
+    std::unordered_map<std::string, std::unique_ptr<detail::handler_base>, detail::string_hash,
+                       std::equal_to<>>
         handlers_;
 
     // Worker-thread state.
     state state_ = state::created;
-    detail::message_list held_;     // arrived before on_start() finished
+    detail::message_list held_;  // arrived before on_start() finished
     detail::message_list serial_queue_;
     bool serial_busy_ = false;
     std::size_t pending_release_ = 0;  // worker::release_mailbox_place batches these
@@ -163,7 +164,9 @@ void service::handle(const rpc::method<Req, Resp>& m, R (C::*handler)(A...)) {
     static_assert(std::is_base_of_v<service, C>, "A member handler belongs to a hearth::service.");
     C* self = static_cast<C*>(this);
     if constexpr (sizeof...(A) == 2) {
-        handle(m, [self, handler](const call_context& ctx, Req req) -> R { return (self->*handler)(ctx, std::move(req)); });
+        handle(m, [self, handler](const call_context& ctx, Req req) -> R {
+            return (self->*handler)(ctx, std::move(req));
+        });
     } else {
         static_assert(sizeof...(A) == 1, "A handler takes (Req) or (const hearth::call_context&, Req).");
         handle(m, [self, handler](Req req) -> R { return (self->*handler)(std::move(req)); });

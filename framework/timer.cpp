@@ -17,7 +17,8 @@ awaitable<bool> try_sleep(std::chrono::nanoseconds d) {
 
 ticker::ticker(asio::any_io_executor ex, std::chrono::nanoseconds period)
     : timer_(std::move(ex)), period_(period), start_(clock::now()) {
-    if (period_ <= std::chrono::nanoseconds::zero()) throw std::invalid_argument("hearth::ticker: the period must be positive");
+    if (period_ <= std::chrono::nanoseconds::zero())
+        throw std::invalid_argument("hearth::ticker: the period must be positive");
 }
 
 awaitable<std::uint64_t> ticker::next() {

@@ -20,7 +20,7 @@ awaitable<bool> try_sleep(std::chrono::nanoseconds d);
 /// many periods elapsed (more than 1 means ticks were missed; a game loop can catch up or
 /// skip). Lives on the executor it was created with.
 class ticker {
-public:
+  public:
     ticker(asio::any_io_executor ex, std::chrono::nanoseconds period);
     /// Waits for the next due tick; returns the number of periods since the previous one (>= 1).
     awaitable<std::uint64_t> next();
@@ -28,7 +28,7 @@ public:
     std::chrono::nanoseconds period() const noexcept { return period_; }
     void cancel() { timer_.cancel(); }
 
-private:
+  private:
     asio::steady_timer timer_;
     std::chrono::nanoseconds period_;
     clock::time_point start_;

@@ -1,8 +1,8 @@
 #include "framework/worker.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "framework/detail/inbound.hpp"
 #include "framework/node.hpp"
@@ -22,9 +22,13 @@ struct worker::runner {
 
 worker::worker(node& owner, unsigned index) : owner_(owner), index_(index) {}
 
-worker::~worker() { teardown(); }
+worker::~worker() {
+    teardown();
+}
 
-worker* worker::current() noexcept { return current_worker; }
+worker* worker::current() noexcept {
+    return current_worker;
+}
 
 void worker::post(detail::message* m) {
     if (current_worker == this)
@@ -55,7 +59,22 @@ void worker::schedule(detail::inbound* m) {
     pump();
 }
 
-void worker::schedule_next(detail::inbound* m) { ready_.push_back(m); }
+void worker::schedule_next(detail::inbound* m) {
+    ready_.push_back(m);
+}
+
+void worker::record_call(int outcome, clock::time_point started) noexcept {
+    if (outcome >= 0 && outcome < static_cast<int>(stats_.call_outcomes.size()))
+        bump(stats_.call_outcomes[outcome]);
+    if (started == clock::time_point{}) return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - started).count();
+    const double seconds = static_cast<double>(ns) / 1e9;
+    std::size_t b = 0;
+    while (b < worker_stats::latency_bounds.size() && seconds > worker_stats::latency_bounds[b]) ++b;
+    bump(stats_.latency_buckets[b]);
+    bump(stats_.latency_sum_ns, static_cast<std::uint64_t>(ns));
+    bump(stats_.latency_count);
+}
 
 void worker::release_mailbox_place(service& s) noexcept {
     if (batch_depth_ == 0) {

@@ -1,6 +1,7 @@
 #pragma once
 // A worker: one thread, one io_context, one mailbox. Services and sessions are pinned to one.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -30,8 +31,17 @@ inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
 }
 
 struct worker_stats {
+    /// Upper bounds (seconds) of the call latency histogram buckets; one more bucket is +Inf.
+    static constexpr std::array<double, 14> latency_bounds{
+        0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1};
     std::atomic<std::uint64_t> calls_sent{0};
-    std::atomic<std::uint64_t> notifies_sent{0};
+    /// Completed calls by outcome: index 0 is success, index i is rpc::errc(i).
+    std::array<std::atomic<std::uint64_t>, 9> call_outcomes{};
+    /// Latency of one call in 16 (sampling keeps two clock reads off most calls).
+    std::array<std::atomic<std::uint64_t>, latency_bounds.size() + 1> latency_buckets{};
+    std::atomic<std::uint64_t> latency_sum_ns{0};
+    std::atomic<std::uint64_t> latency_count{0};
+    std::uint32_t sample_tick = 0;  // worker thread only
     std::atomic<std::uint64_t> messages_handled{0};
     std::atomic<std::uint64_t> late_replies{0};
     std::atomic<std::uint64_t> handler_failures{0};
@@ -41,7 +51,7 @@ struct worker_stats {
 };
 
 class worker {
-public:
+  public:
     worker(node& owner, unsigned index);
     worker(const worker&) = delete;
     worker& operator=(const worker&) = delete;
@@ -81,7 +91,7 @@ public:
     /// applied when the outermost scope closes: one atomic update per service per batch
     /// instead of one per message (the counter is shared with the senders' threads).
     class batch_scope {
-    public:
+      public:
         explicit batch_scope(worker& w) noexcept : w_(w) { ++w_.batch_depth_; }
         ~batch_scope() {
             if (--w_.batch_depth_ == 0) w_.flush_releases();
@@ -89,11 +99,16 @@ public:
         batch_scope(const batch_scope&) = delete;
         batch_scope& operator=(const batch_scope&) = delete;
 
-    private:
+      private:
         worker& w_;
     };
     /// A handler of `s` started: its mailbox place frees now or at the end of the batch.
     void release_mailbox_place(service& s) noexcept;
+
+    /// Records a finished call made from this worker (worker thread only).
+    void record_call(int outcome, clock::time_point started) noexcept;
+    /// True once every 16 calls: time this one.
+    bool sample_call() noexcept { return (++stats_.sample_tick & 15) == 0; }
 
     // Lifecycle, driven by the node.
     void start_thread();
@@ -102,7 +117,7 @@ public:
     /// Destroys everything still suspended on this worker (after join).
     void teardown() noexcept;
 
-private:
+  private:
     struct runner;
     awaitable<void> run_loop(runner* r);
     void pump();
@@ -138,14 +153,14 @@ private:
 namespace detail {
 template <class F>
 class function_message final : public message {
-public:
+  public:
     explicit function_message(F f) : f_(std::move(f)) {}
     void run(worker& w) override {
         std::unique_ptr<function_message> self(this);
         f_(w);
     }
 
-private:
+  private:
     F f_;
 };
 }  // namespace detail

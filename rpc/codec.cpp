@@ -4,9 +4,12 @@ namespace hearth::rpc {
 
 std::string_view to_string(codec c) noexcept {
     switch (c) {
-        case codec::json: return "json";
-        case codec::cbor: return "cbor";
-        case codec::msgpack: return "msgpack";
+        case codec::json:
+            return "json";
+        case codec::cbor:
+            return "cbor";
+        case codec::msgpack:
+            return "msgpack";
     }
     return "unknown";
 }
@@ -20,7 +23,8 @@ std::optional<codec> codec_from_string(std::string_view name) noexcept {
 
 std::string encode_json(codec c, const nlohmann::json& doc) {
     switch (c) {
-        case codec::json: return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        case codec::json:
+            return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         case codec::cbor: {
             std::string out;
             nlohmann::json::to_cbor(doc, nlohmann::detail::output_adapter<char>(out));
@@ -39,12 +43,19 @@ result<nlohmann::json> decode_json(codec c, std::string_view bytes) {
     // allow_exceptions=false: malformed input yields a discarded value instead of a throw.
     nlohmann::json doc;
     switch (c) {
-        case codec::json: doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false); break;
-        case codec::cbor: doc = nlohmann::json::from_cbor(bytes.begin(), bytes.end(), true, false); break;
-        case codec::msgpack: doc = nlohmann::json::from_msgpack(bytes.begin(), bytes.end(), true, false); break;
+        case codec::json:
+            doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+            break;
+        case codec::cbor:
+            doc = nlohmann::json::from_cbor(bytes.begin(), bytes.end(), true, false);
+            break;
+        case codec::msgpack:
+            doc = nlohmann::json::from_msgpack(bytes.begin(), bytes.end(), true, false);
+            break;
     }
     if (doc.is_discarded())
-        return error{errc::bad_request, std::string("The payload is not valid ") + std::string(to_string(c)) + "."};
+        return error{errc::bad_request,
+                     std::string("The payload is not valid ") + std::string(to_string(c)) + "."};
     return doc;
 }
 

@@ -46,7 +46,8 @@ result<T> decode(codec c, std::string_view bytes) {
         try {
             return doc->template get<T>();
         } catch (const std::exception& e) {
-            return error{errc::bad_request, std::string("The payload does not match the request type: ") + e.what()};
+            return error{errc::bad_request,
+                         std::string("The payload does not match the request type: ") + e.what()};
         }
     }
 }

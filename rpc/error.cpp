@@ -30,7 +30,7 @@ const code_info* find(errc e) noexcept {
 }
 
 class category_impl final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "hearth.rpc"; }
     std::string message(int ev) const override {
         const auto* c = find(static_cast<errc>(ev));

@@ -23,7 +23,9 @@ enum class errc {
 /// The error category of errc; its messages are full sentences.
 const std::error_category& category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), category()};
+}
 
 /// The stable lower-case name of a code ("timeout", "not_found", ...).
 std::string_view to_string(errc e) noexcept;

@@ -38,18 +38,18 @@ inline error app_error(std::string code, std::string message) {
 
 /// Thrown only by result::value() on an error: the checked way is has_value()/error().
 class bad_result_access : public std::runtime_error {
-public:
+  public:
     explicit bad_result_access(const error& e) : std::runtime_error(e.describe()) {}
 };
 
 template <class T>
 class [[nodiscard]] result {
-public:
+  public:
     using value_type = T;
 
     result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
-    result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
-    result(rpc::error e) : v_(std::in_place_index<1>, std::move(e)) {}      // NOLINT(implicit)
+    result(T value) : v_(std::in_place_index<0>, std::move(value)) {}   // NOLINT(implicit)
+    result(rpc::error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT(implicit)
     result(errc c, std::string message = {}) : v_(std::in_place_index<1>, c, std::move(message)) {}
 
     bool has_value() const noexcept { return v_.index() == 0; }
@@ -78,7 +78,7 @@ public:
     /// errc of the error; precondition: !has_value().
     errc code() const noexcept { return std::get<1>(v_).code; }
 
-private:
+  private:
     void check() const {
         if (!has_value()) throw bad_result_access(std::get<1>(v_));
     }
@@ -87,7 +87,7 @@ private:
 
 template <>
 class [[nodiscard]] result<void> {
-public:
+  public:
     using value_type = void;
     result() = default;
     result(rpc::error e) : error_(std::move(e)), failed_(true) {}  // NOLINT(implicit)
@@ -102,7 +102,7 @@ public:
     rpc::error&& error() && noexcept { return std::move(error_); }
     errc code() const noexcept { return error_.code; }
 
-private:
+  private:
     rpc::error error_;
     bool failed_ = false;
 };

@@ -33,7 +33,7 @@ inline constexpr rpc::method<ping, ping> echo_m{"bench.echo"};
 inline constexpr rpc::method<ping, void> sink_m{"bench.sink"};
 
 class bench_service : public service {
-public:
+  public:
     bench_service() {
         handle(echo_m, [](ping p) -> awaitable<ping> { co_return p; });
         handle(sink_m, [this](ping) -> awaitable<void> {

@@ -41,7 +41,7 @@ inline double flag_double(int argc, char** argv, std::string_view name, double f
 
 /// Latency samples in nanoseconds; percentiles on demand.
 class latencies {
-public:
+  public:
     void reserve(std::size_t n) { samples_.reserve(n); }
     void add(std::chrono::nanoseconds d) {
         if (samples_.size() < cap_) samples_.push_back(static_cast<std::uint64_t>(d.count()));
@@ -58,7 +58,7 @@ public:
         return static_cast<double>(samples_[idx]) / 1000.0;
     }
 
-private:
+  private:
     std::vector<std::uint64_t> samples_;
     std::size_t cap_ = 50'000'000;
     bool sorted_ = false;
@@ -69,6 +69,8 @@ inline void emit(const nlohmann::json& line) {
     std::cout << line.dump() << std::endl;
 }
 
-inline double round1(double v) { return static_cast<double>(static_cast<long long>(v * 10 + 0.5)) / 10; }
+inline double round1(double v) {
+    return static_cast<double>(static_cast<long long>(v * 10 + 0.5)) / 10;
+}
 
 }  // namespace hearth::bench

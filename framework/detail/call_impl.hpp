@@ -11,8 +11,8 @@
 
 #include "framework/address.hpp"
 #include "framework/asio.hpp"
-#include "framework/detail/inbound.hpp"
 #include "framework/detail/handler.hpp"
+#include "framework/detail/inbound.hpp"
 #include "framework/detail/pending_calls.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"  // (when included first: service.hpp includes this file at its end)
@@ -29,7 +29,7 @@ awaitable<void> wait_for_reply(worker& w, std::uint64_t id);
 
 template <class Resp>
 class typed_sink final : public reply_sink {
-public:
+  public:
     void set(result<Resp>&& r) { out.emplace(std::move(r)); }
     void set_error(rpc::error e) override { out.emplace(std::move(e)); }
     void set_encoded(rpc::codec c, std::string_view bytes) override {
@@ -48,7 +48,7 @@ public:
 /// A local call's reply, run on the caller's worker.
 template <class Resp>
 class local_reply final : public message {
-public:
+  public:
     local_reply(std::uint64_t id, result<Resp>&& r) : id_(id), result_(std::move(r)) {}
     void run(worker& w) override {
         std::unique_ptr<local_reply> self(this);
@@ -60,7 +60,7 @@ public:
         }
     }
 
-private:
+  private:
     std::uint64_t id_;
     result<Resp> result_;
 };
@@ -69,10 +69,13 @@ private:
 /// serialized. A notify has no reply address.
 template <class Req, class Resp>
 class local_request final : public inbound, public reply_target<Resp> {
-public:
+  public:
     local_request(service& target, std::string_view route, call_context ctx, Req&& req, worker* reply_worker,
                   std::uint64_t call_id)
-        : inbound(target, route, std::move(ctx)), req_(std::move(req)), reply_worker_(reply_worker), call_id_(call_id) {}
+        : inbound(target, route, std::move(ctx)),
+          req_(std::move(req)),
+          reply_worker_(reply_worker),
+          call_id_(call_id) {}
 
     awaitable<void> execute(worker& w) override {
         worker_ = &w;
@@ -99,7 +102,7 @@ public:
     }
     rpc::error failed(std::exception_ptr e) override { return handler_failure(*worker_, e); }
 
-private:
+  private:
     Req req_;
     worker* reply_worker_;
     worker* worker_ = nullptr;
@@ -115,9 +118,11 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
     worker* w = worker::current();
     if (!w) throw std::logic_error("hearth::call must be awaited on a worker of a running node.");
     auto target = parse_address(address);
-    if (!target) co_return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
+    if (!target)
+        co_return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
 
     node& self = w->owner();
+    const clock::time_point started = w->sample_call() ? clock::now() : clock::time_point{};
     call_context ctx{std::move(source), std::move(client)};
     typed_sink<Resp> sink;
     std::uint64_t id = 0;
@@ -126,20 +131,21 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
         service* s = w->find_service(target->service);
         if (!s) {
             bump(w->stats().not_found);
-            co_return rpc::error{rpc::errc::not_found,
-                                 "No service '" + std::string(target->service) + "' on node '" + self.name() + "'."};
+            co_return rpc::error{rpc::errc::not_found, "No service '" + std::string(target->service) +
+                                                           "' on node '" + self.name() + "'."};
         }
         if (!s->try_reserve()) {
             bump(w->stats().overloaded);
-            co_return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
+            co_return rpc::error{rpc::errc::overloaded,
+                                 "The mailbox of service '" + s->name() + "' is full."};
         }
         id = w->calls().reserve(&sink, timeout);
         s->home().post(new local_request<Req, Resp>(*s, m.route, std::move(ctx), std::move(req), w, id));
     } else {
         remote_transport* t = self.transport_ptr();
         if (!t)
-            co_return rpc::error{rpc::errc::unreachable,
-                                 "Node '" + std::string(target->node) + "' is unknown: this node is not in a cluster."};
+            co_return rpc::error{rpc::errc::unreachable, "Node '" + std::string(target->node) +
+                                                             "' is unknown: this node is not in a cluster."};
         id = w->calls().reserve(&sink, timeout);
         outbound_message out;
         out.node = target->node;
@@ -157,7 +163,9 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
     }
     bump(w->stats().calls_sent);
     co_await wait_for_reply(*w, id);
-    co_return sink.take();
+    auto r = sink.take();
+    w->record_call(r ? 0 : static_cast<int>(r.code()), started);
+    co_return r;
 }
 
 /// Sends a notify; the outcome says whether it was accepted (not whether it was handled).
@@ -166,21 +174,23 @@ template <class Req, class Resp>
 result<void> do_notify(node& self, const rpc::method<Req, Resp>& m, std::string_view address, Req&& req,
                        std::string source, std::shared_ptr<const client_origin> client) {
     auto target = parse_address(address);
-    if (!target) return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
+    if (!target)
+        return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
     call_context ctx{std::move(source), std::move(client)};
     if (target->is_local_to(self.name())) {
         service* s = self.find_service(target->service);
         if (!s)
-            return rpc::error{rpc::errc::not_found,
-                              "No service '" + std::string(target->service) + "' on node '" + self.name() + "'."};
-        if (!s->try_reserve()) return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
+            return rpc::error{rpc::errc::not_found, "No service '" + std::string(target->service) +
+                                                        "' on node '" + self.name() + "'."};
+        if (!s->try_reserve())
+            return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
         s->home().post(new local_request<Req, Resp>(*s, m.route, std::move(ctx), std::move(req), nullptr, 0));
         return {};
     }
     remote_transport* t = self.transport_ptr();
     if (!t)
-        return rpc::error{rpc::errc::unreachable,
-                          "Node '" + std::string(target->node) + "' is unknown: this node is not in a cluster."};
+        return rpc::error{rpc::errc::unreachable, "Node '" + std::string(target->node) +
+                                                      "' is unknown: this node is not in a cluster."};
     outbound_message out;
     out.node = target->node;
     out.service = target->service;

@@ -25,7 +25,7 @@ struct encoded_outcome {
 };
 
 class handler_base {
-public:
+  public:
     explicit handler_base(const void* tag) : tag_(tag) {}
     virtual ~handler_base() = default;
     const void* tag() const noexcept { return tag_; }
@@ -35,25 +35,25 @@ public:
     virtual awaitable<encoded_outcome> invoke_encoded(const call_context& ctx, rpc::codec c,
                                                       std::string_view payload) = 0;
 
-private:
+  private:
     const void* tag_;
 };
 
 /// Where a local handler run sends its outcome (implemented by the local request message).
 template <class Resp>
 class reply_target {
-public:
+  public:
     virtual void reply(result<Resp>&& r) = 0;
     /// Logs a handler's exception and returns the error the caller gets.
     virtual rpc::error failed(std::exception_ptr e) = 0;
 
-protected:
+  protected:
     ~reply_target() = default;
 };
 
 template <class Req, class Resp>
 class typed_handler : public handler_base {
-public:
+  public:
     typed_handler() : handler_base(&type_tag_v<Req, Resp>) {}
     virtual awaitable<result<Resp>> invoke(const call_context& ctx, Req req) = 0;
     /// Runs the handler for a local caller and hands the outcome to `to`; one coroutine frame
@@ -87,9 +87,9 @@ struct awaitable_value<awaitable<T>> {
 
 /// What a handler callable returns, given how it is called.
 template <class F, class Req>
-using handler_return_t = std::conditional_t<std::is_invocable_v<F&, const call_context&, Req&&>,
-                                            std::invoke_result<F&, const call_context&, Req&&>,
-                                            std::invoke_result<F&, Req&&>>;
+using handler_return_t =
+    std::conditional_t<std::is_invocable_v<F&, const call_context&, Req&&>,
+                       std::invoke_result<F&, const call_context&, Req&&>, std::invoke_result<F&, Req&&>>;
 
 template <class F, class Req, class Resp>
 consteval bool valid_handler() {
@@ -103,7 +103,7 @@ consteval bool valid_handler() {
 
 template <class Req, class Resp, class F>
 class handler_impl final : public typed_handler<Req, Resp> {
-public:
+  public:
     explicit handler_impl(F f) : f_(std::move(f)) {}
 
     awaitable<result<Resp>> invoke(const call_context& ctx, Req req) override {
@@ -136,7 +136,7 @@ public:
         to.reply(std::move(*r));
     }
 
-private:
+  private:
     auto call_f(const call_context& ctx, Req&& req) {
         if constexpr (std::is_invocable_v<F&, const call_context&, Req&&>)
             return std::invoke(f_, ctx, std::move(req));

@@ -20,7 +20,7 @@ namespace hearth::detail {
 /// it on the service's worker delivers it (service::deliver), which queues it for a runner;
 /// the runner awaits execute().
 class inbound : public message {
-public:
+  public:
     inbound(service& target, std::string_view route, call_context ctx)
         : target_(target), route_(route), context_(std::move(ctx)) {}
 
@@ -37,7 +37,7 @@ public:
     /// Answers without running the handler (the service stopped before the message started).
     virtual void reject(worker& w, rpc::error e) = 0;
 
-protected:
+  protected:
     /// Logs a handler's exception and returns the error the caller gets.
     rpc::error handler_failure(worker& w, std::exception_ptr e) const;
     rpc::error missing_handler() const;

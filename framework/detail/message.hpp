@@ -13,7 +13,7 @@ namespace hearth::detail {
 /// and takes ownership (it deletes the message or hands it on). A message that is never run
 /// (the node stopped first) is deleted by the mailbox.
 class message {
-public:
+  public:
     virtual ~message() = default;
     virtual void run(worker& w) = 0;
 
@@ -24,7 +24,7 @@ public:
 
 /// A FIFO of messages linked through message::next_. Not thread-safe.
 class message_list {
-public:
+  public:
     message_list() = default;
     message_list(const message_list&) = delete;
     message_list& operator=(const message_list&) = delete;
@@ -72,7 +72,7 @@ public:
         while (message* m = pop_front()) delete m;
     }
 
-private:
+  private:
     message* head_ = nullptr;
     message* tail_ = nullptr;
     std::size_t size_ = 0;

@@ -30,7 +30,9 @@ clock::time_point coarse_now_rounded_up() noexcept {
 
 pending_calls::pending_calls(asio::io_context& ctx) : timer_(ctx) {}
 
-pending_calls::~pending_calls() { discard(); }
+pending_calls::~pending_calls() {
+    discard();
+}
 
 void pending_calls::discard() noexcept {
     // Destroying a resume_handler destroys the suspended coroutine stack it owns. Move the
@@ -180,13 +182,15 @@ void pending_calls::on_timer(std::uint64_t arm_generation) {
             slot& s = slots_[index];
             if (s.deadline > now) break;
             const auto id = (std::uint64_t{s.generation} << 32) | index;
-            const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(lists_[li].timeout).count();
+            const auto timeout_ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(lists_[li].timeout).count();
             ++timeouts_;
             if (!s.handler) {  // cannot happen (attach precedes any timer run); be safe anyway
                 release(id);
                 continue;
             }
-            fail(id, rpc::error{rpc::errc::timeout, "No reply within " + std::to_string(timeout_ms) + " ms."});
+            fail(id,
+                 rpc::error{rpc::errc::timeout, "No reply within " + std::to_string(timeout_ms) + " ms."});
         }
     }
     arm();

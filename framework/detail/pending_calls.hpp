@@ -19,12 +19,12 @@ using resume_handler = asio::async_result<asio::use_awaitable_t<>, void()>::hand
 
 /// Where a call's outcome is written before its caller resumes. Lives in the caller's frame.
 class reply_sink {
-public:
+  public:
     virtual void set_error(rpc::error e) = 0;
     /// A reply that crossed the network: decode it into the caller's response type.
     virtual void set_encoded(rpc::codec c, std::string_view bytes) = 0;
 
-protected:
+  protected:
     ~reply_sink() = default;
 };
 
@@ -36,7 +36,7 @@ protected:
 /// insertion and removal are O(1). One steady_timer per worker is armed for that head.
 /// Everything here runs on the owning worker's thread.
 class pending_calls {
-public:
+  public:
     explicit pending_calls(asio::io_context& ctx);
     pending_calls(const pending_calls&) = delete;
     pending_calls& operator=(const pending_calls&) = delete;
@@ -68,7 +68,7 @@ public:
     /// Destroys every suspended caller without resuming it (node teardown).
     void discard() noexcept;
 
-private:
+  private:
     static constexpr std::uint32_t npos = 0xffffffffu;
 
     struct slot {

@@ -83,7 +83,9 @@ TEST_CASE("every error code is provoked for real") {
         REQUIRE(r.code() == errc::not_found);
     }
     SECTION("bad_request: the method is registered with other types") {
-        auto r = run_on(n, 0, []() -> awaitable<result<int>> { co_return co_await call(echo_wrong_types_m, "echo", 5, 1s); });
+        auto r = run_on(n, 0, []() -> awaitable<result<int>> {
+            co_return co_await call(echo_wrong_types_m, "echo", 5, 1s);
+        });
         REQUIRE(r.code() == errc::bad_request);
     }
     SECTION("handler_failed: the handler throws, and the service keeps serving") {

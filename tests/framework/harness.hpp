@@ -24,7 +24,8 @@ inline node_config test_config(std::string name, unsigned threads = 1) {
 /// Runs `factory()` (returning awaitable<T>) on worker `w` of `n` and returns its result.
 /// Throws std::runtime_error if it takes longer than `deadline`; rethrows its exception.
 template <class Factory>
-auto run_on(node& n, unsigned w, Factory factory, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+auto run_on(node& n, unsigned w, Factory factory,
+            std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     using awaitable_t = std::invoke_result_t<Factory&>;
     using T = typename awaitable_t::value_type;
     auto promise = std::make_shared<std::promise<T>>();
@@ -45,8 +46,8 @@ auto run_on(node& n, unsigned w, Factory factory, std::chrono::milliseconds dead
         });
     }
     if (future.wait_for(deadline) != std::future_status::ready)
-        throw std::runtime_error("run_on: the coroutine did not finish within " + std::to_string(deadline.count()) +
-                                 " ms");
+        throw std::runtime_error("run_on: the coroutine did not finish within " +
+                                 std::to_string(deadline.count()) + " ms");
     return future.get();
 }
 

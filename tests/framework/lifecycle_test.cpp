@@ -54,7 +54,8 @@ TEST_CASE("on_start runs before any message, on_stop at shutdown") {
         node n(test_config("life", 1));
         n.add_service<lifecycle_service>("lc", log);
         n.start();
-        auto r = run_on(n, 0, []() -> awaitable<result<int>> { co_return co_await call(ping_m, "lc", 1, 1s); });
+        auto r =
+            run_on(n, 0, []() -> awaitable<result<int>> { co_return co_await call(ping_m, "lc", 1, 1s); });
         REQUIRE(r);
         auto report = n.stop();
         CHECK(report.ok());
@@ -71,8 +72,10 @@ TEST_CASE("stop() completes within its deadline while a handler hangs, and calle
     // A caller waits on the hung handler with a long timeout.
     auto result_promise = std::make_shared<std::promise<result<int>>>();
     auto outcome = result_promise->get_future();
-    asio::co_spawn(n.worker_at(0).executor(), []() -> awaitable<result<int>> { co_return co_await call(hang_m, "hang", 1, 60s); },
-                   [result_promise](std::exception_ptr, result<int> r) { result_promise->set_value(std::move(r)); });
+    asio::co_spawn(
+        n.worker_at(0).executor(),
+        []() -> awaitable<result<int>> { co_return co_await call(hang_m, "hang", 1, 60s); },
+        [result_promise](std::exception_ptr, result<int> r) { result_promise->set_value(std::move(r)); });
     REQUIRE(eventually([&] { return h.entered.load(); }));
 
     const auto begin = clock::now();
@@ -106,7 +109,8 @@ TEST_CASE("shutdown steps run in phase order; a failing or hanging step does not
                          }});
     n.add_shutdown_step({"accept", shutdown_phase::stop_accepting, 50ms, 0, [&]() -> awaitable<void> {
                              record("accept");
-                             asio::steady_timer t(co_await asio::this_coro::executor, clock::time_point::max());
+                             asio::steady_timer t(co_await asio::this_coro::executor,
+                                                  clock::time_point::max());
                              co_await t.async_wait(asio::use_awaitable);
                          }});
     n.start();
@@ -141,8 +145,8 @@ TEST_CASE("a ticker keeps a fixed rate: tick n is due at start + n * period, wha
     });
     std::uint64_t previous = 0;
     for (auto [index, at] : r) {
-        CHECK(index > previous);         // indices only move forward
-        CHECK(at >= index * 10ms);       // never early
+        CHECK(index > previous);    // indices only move forward
+        CHECK(at >= index * 10ms);  // never early
         previous = index;
     }
     // Ticks are indexed by wall time, not by count: after 10 ticks with 3 ms of work each, a

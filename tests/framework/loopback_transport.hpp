@@ -10,7 +10,7 @@
 namespace hearth::testing {
 
 class loopback_transport final : public remote_transport {
-public:
+  public:
     explicit loopback_transport(node& self) : self_(self) {}
 
     void connect(node& peer) { peers_[peer.name()] = &peer; }
@@ -20,7 +20,8 @@ public:
 
     std::optional<rpc::error> send(outbound_message&& m) override {
         auto it = peers_.find(m.node);
-        if (it == peers_.end()) return rpc::error{rpc::errc::unreachable, "No node '" + m.node + "' in this loopback."};
+        if (it == peers_.end())
+            return rpc::error{rpc::errc::unreachable, "No node '" + m.node + "' in this loopback."};
         if (overloaded_) return rpc::error{rpc::errc::overloaded, "The loopback queue is full."};
         node::inbound_request r;
         r.service = std::move(m.service);
@@ -32,7 +33,9 @@ public:
         if (!m.one_way) {
             node* caller = &self_;
             auto to = m.reply_to;
-            r.reply = [caller, to](remote_outcome o) { caller->deliver_reply(to, std::move(o)); };
+            r.reply = [caller, to](remote_outcome o) {
+                caller->deliver_reply(to, std::move(o));
+            };
         }
         it->second->dispatch_inbound(std::move(r));
         return std::nullopt;
@@ -45,7 +48,7 @@ public:
         return out;
     }
 
-private:
+  private:
     node& self_;
     std::map<std::string, node*> peers_;
     bool overloaded_ = false;

@@ -18,7 +18,8 @@ TEST_CASE("metrics render in the Prometheus text format") {
         w.sample("hearth_mailbox_depth", {{"worker", "0"}}, 4);
     });
     const auto text = m.render();
-    CHECK_THAT(text, Catch::Contains("# HELP hearth_calls_total Calls sent.\n# TYPE hearth_calls_total counter\n"));
+    CHECK_THAT(text,
+               Catch::Contains("# HELP hearth_calls_total Calls sent.\n# TYPE hearth_calls_total counter\n"));
     CHECK_THAT(text, Catch::Contains("hearth_calls_total{code=\"ok\"} 3\n"));
     CHECK_THAT(text, Catch::Contains("hearth_calls_total{code=\"timeout\"} 1\n"));
     CHECK_THAT(text, Catch::Contains("hearth_sessions 12\n"));
@@ -26,6 +27,7 @@ TEST_CASE("metrics render in the Prometheus text format") {
     CHECK_THAT(text, Catch::Contains("hearth_call_seconds_bucket{le=\"0.01\"} 2\n"));
     CHECK_THAT(text, Catch::Contains("hearth_call_seconds_bucket{le=\"+Inf\"} 3\n"));
     CHECK_THAT(text, Catch::Contains("hearth_call_seconds_count 3\n"));
-    CHECK_THAT(text, Catch::Contains("# TYPE hearth_mailbox_depth gauge\nhearth_mailbox_depth{worker=\"0\"} 4\n"));
+    CHECK_THAT(text,
+               Catch::Contains("# TYPE hearth_mailbox_depth gauge\nhearth_mailbox_depth{worker=\"0\"} 4\n"));
     CHECK_THROWS(m.gauge("hearth_calls_total", "wrong type"));
 }

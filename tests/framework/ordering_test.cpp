@@ -41,7 +41,8 @@ TEST_CASE("handlers interleave at co_await unless the service is serial") {
             // Three calls in flight at once; the first waits longest.
             using namespace boost::asio::experimental::awaitable_operators;
             wait_req a{60, 1}, b{30, 2}, c{1, 3};
-            co_await (call(wait_m, "echo", a, 5s) && call(wait_m, "echo", b, 5s) && call(wait_m, "echo", c, 5s));
+            co_await (call(wait_m, "echo", a, 5s) && call(wait_m, "echo", b, 5s) &&
+                      call(wait_m, "echo", c, 5s));
         });
         return std::tuple{echo.started, echo.finished, echo.max_in_flight};
     };

@@ -69,7 +69,9 @@ TEST_CASE("encoded calls reach typed handlers locally and remotely") {
         CHECK(r.code() == errc::not_found);
         CHECK(notify_encoded(a, "echo", "echo.record", rpc::codec::json, "7"));
         CHECK(notify_encoded(a, "ghost", "echo.record", rpc::codec::json, "7").code() == errc::not_found);
-        auto h = run_on(a, 0, []() -> awaitable<result<std::vector<int>>> { co_return co_await call(history_m, "echo", 0, 1s); });
+        auto h = run_on(a, 0, []() -> awaitable<result<std::vector<int>>> {
+            co_return co_await call(history_m, "echo", 0, 1s);
+        });
         REQUIRE(h);
         CHECK(*h == std::vector<int>{7});
     }

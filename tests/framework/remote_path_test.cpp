@@ -43,7 +43,9 @@ TEST_CASE("remote calls through a transport behave like local ones") {
         CHECK(r->n == 3);
     }
     SECTION("bad_request: the payload does not decode") {
-        auto r = run_on(p.a, 1, []() -> awaitable<result<echo_resp>> { co_return co_await call(echo_as_int_m, "echo@loop-b", 5, 1s); });
+        auto r = run_on(p.a, 1, []() -> awaitable<result<echo_resp>> {
+            co_return co_await call(echo_as_int_m, "echo@loop-b", 5, 1s);
+        });
         REQUIRE(r.code() == errc::bad_request);
     }
     SECTION("remote_error keeps the handler's code and message") {

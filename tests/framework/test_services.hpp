@@ -42,7 +42,7 @@ inline constexpr rpc::method<int, int> echo_wrong_types_m{"echo.echo"};
 
 /// echo: answers, fails, refuses, waits, and records the order of what it receives.
 class echo_service : public service {
-public:
+  public:
     echo_service() {
         handle(echo_m, &echo_service::on_echo);
         handle(fail_m, [](echo_req) -> awaitable<echo_resp> {
@@ -66,7 +66,7 @@ public:
     int max_in_flight = 0;
     int late_finishes = 0;
 
-private:
+  private:
     awaitable<echo_resp> on_echo(const call_context& ctx, echo_req req) {
         co_return echo_resp{req.text, req.n, ctx.source.empty() ? name() : name() + "<-" + ctx.source};
     }

@@ -1,0 +1,118 @@
+#pragma once
+// The admin HTTP endpoint: routes that modules register, JSON in and out, bearer-token auth.
+//
+// Listens on 127.0.0.1 by default. Every mutating route needs `Authorization: Bearer <token>`
+// (401 without, 403 with a wrong one; with no token configured, mutations are refused with
+// 403). Read-only routes need the token too unless `open_reads` is set. Bad input gets a 4xx
+// with a JSON body {"error": "..."}; the server keeps serving everyone else.
+//
+// Built-in routes: GET /health, GET /node, GET /services, GET /metrics (Prometheus text),
+// POST /shutdown, PUT /log-level {"level":"debug"}. Modules add theirs (the cluster adds
+// /cluster and /cluster/reload, the session module /sessions) with add_route().
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "framework/asio.hpp"
+
+namespace hearth {
+
+class node;
+
+struct admin_config {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;   ///< 0: any free port (see admin_server::port())
+    std::string token;        ///< bearer token; empty: mutating routes are refused
+    bool open_reads = false;  ///< read-only routes without the token
+    std::size_t max_body = 1 << 20;
+    std::size_t max_header = 8 << 10;
+    std::chrono::milliseconds request_timeout{10000};  ///< a slow client is closed after this
+    unsigned worker = 0;                               ///< the worker the server runs on
+};
+
+struct admin_request {
+    std::string method;  ///< "GET", "POST", ...
+    std::string path;    ///< without the query
+    std::map<std::string, std::string> query;
+    std::map<std::string, std::string> params;  ///< from {name} segments of the route pattern
+    std::string body;
+    /// The body as JSON; nullopt when empty. Throws admin_error(400) when it is not JSON.
+    std::optional<nlohmann::json> json() const;
+};
+
+struct admin_response {
+    unsigned status = 200;
+    nlohmann::json body = nlohmann::json::object();
+    std::string content_type = "application/json";
+    std::string text;  ///< sent instead of `body` when not empty (e.g. Prometheus text)
+
+    static admin_response error(unsigned status, std::string message);
+    static admin_response plain(std::string text, std::string content_type = "text/plain; version=0.0.4");
+};
+
+/// Thrown by handlers to answer with a status and a JSON error message.
+struct admin_error : std::runtime_error {
+    admin_error(unsigned s, const std::string& message) : std::runtime_error(message), status(s) {}
+    unsigned status;
+};
+
+class admin_server {
+  public:
+    using handler = std::function<awaitable<admin_response>(const admin_request&)>;
+
+    /// Registers the built-in routes. Nothing listens until start().
+    admin_server(node& n, admin_config config);
+    ~admin_server();
+    admin_server(const admin_server&) = delete;
+    admin_server& operator=(const admin_server&) = delete;
+
+    /// Adds a route. `pattern` is a path whose segments may be `{name}` placeholders
+    /// ("/sessions/{id}/kick"). Mutating routes always need the token. Any thread; routes
+    /// added after start() take effect at once.
+    void add_route(std::string method, std::string pattern, bool mutating, handler h);
+
+    /// Binds and starts accepting on the configured worker. Throws std::system_error when the
+    /// address cannot be bound. The node must be running.
+    void start();
+    /// Stops accepting and closes the listener (connections in progress finish).
+    void stop();
+
+    std::uint16_t port() const noexcept { return port_.load(); }
+    const admin_config& config() const noexcept { return config_; }
+    /// "http://127.0.0.1:PORT"
+    std::string url() const;
+
+    /// Answers one parsed request (exposed for tests and for the connection code).
+    awaitable<admin_response> dispatch(admin_request req, std::string_view authorization);
+
+  private:
+    struct route {
+        std::string method;
+        std::vector<std::string> segments;
+        bool mutating;
+        handler h;
+    };
+    struct impl;
+    void add_builtin_routes();
+
+    node& node_;
+    admin_config config_;
+    std::mutex routes_mutex_;
+    std::vector<std::shared_ptr<const route>> routes_;
+    std::unique_ptr<impl> impl_;
+    std::atomic<std::uint16_t> port_{0};
+};
+
+}  // namespace hearth

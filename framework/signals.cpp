@@ -1,0 +1,52 @@
+#include "framework/signals.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include <spdlog/logger.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "framework/node.hpp"
+
+namespace hearth {
+
+struct signal_watcher::impl {
+    explicit impl(node& n) : owner(n), signals(io, SIGINT, SIGTERM) {}
+
+    void wait() {
+        signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+            if (ec) return;
+            if (++received == 1) {
+                owner.log().warn("signal {} received: stopping gracefully (send it again to exit at once)",
+                                 signo);
+                owner.request_stop();
+                wait();
+            } else {
+                owner.log().error("second signal {} received: exiting at once", signo);
+                owner.log().flush();
+                std::_Exit(forced_exit_status);
+            }
+        });
+    }
+
+    node& owner;
+    boost::asio::io_context io{1};
+    boost::asio::signal_set signals;
+    int received = 0;
+    std::thread thread;
+};
+
+signal_watcher::signal_watcher(node& n) : impl_(std::make_unique<impl>(n)) {
+    impl_->wait();
+    impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+signal_watcher::~signal_watcher() {
+    impl_->io.stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace hearth
