@@ -1,0 +1,194 @@
+// The acceptor side: handshake failures (wrong secret, cluster, target, garbage) and
+// misaddressed frames, all of which are counted and survived.
+#include "cluster/agent.hpp"
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include "cluster/handshake.hpp"
+#include "tests/cluster/cluster_fixture.hpp"
+
+using namespace hearth;
+using namespace hearth::cluster;
+using namespace hearth::cluster::testing;
+using namespace std::chrono_literals;
+namespace net = boost::asio;
+using net::ip::tcp;
+
+namespace {
+
+/// A hand-driven connector with blocking sockets: the test plays a misbehaving peer.
+class raw_peer {
+  public:
+    explicit raw_peer(std::uint16_t port) : socket_(ctx_) {
+        socket_.connect({net::ip::make_address("127.0.0.1"), port});
+    }
+    void write(std::string_view bytes) { net::write(socket_, net::buffer(bytes.data(), bytes.size())); }
+    /// The next frame, or nullopt on EOF/error (views valid until the next read).
+    std::optional<frame> read() {
+        for (;;) {
+            auto f = decoder_.next();
+            if (!f) return std::nullopt;
+            if (*f) return std::move(**f);
+            auto buf = decoder_.prepare(4096);
+            boost::system::error_code ec;
+            auto n = socket_.read_some(net::buffer(buf.data(), buf.size()), ec);
+            decoder_.commit(n);
+            if (ec) return std::nullopt;
+        }
+    }
+    /// Runs the connector side of the handshake; returns the acceptor's incarnation or the
+    /// reject code.
+    std::variant<std::uint64_t, hearth::cluster::errc> handshake(const cluster_config& cfg,
+                                                                 const std::string& me,
+                                                                 const std::string& target) {
+        auto c = read();
+        REQUIRE(c);
+        const auto challenge = std::get<challenge_frame>(*c).nonce;
+        hello_frame h;
+        h.codec = cfg.codec;
+        h.max_frame = static_cast<std::uint32_t>(cfg.max_frame);
+        h.heartbeat_ms = 1000;
+        h.sender_incarnation = 77;
+        h.nonce = make_nonce();
+        h.cluster = cfg.cluster;
+        h.sender_node = me;
+        h.target_node = target;
+        h.proof = hello_proof(cfg.secret, challenge, h);
+        std::string out;
+        frame hf = h;
+        REQUIRE(encode(hf, out));
+        write(out);
+        auto answer = read();
+        REQUIRE(answer);
+        if (auto* r = std::get_if<reject_frame>(&*answer)) return r->code;
+        return std::get<welcome_frame>(*answer).node_incarnation;
+    }
+    bool closed_by_peer() {
+        for (;;) {
+            auto f = read();
+            if (!f) return true;
+        }
+    }
+
+  private:
+    net::io_context ctx_;
+    tcp::socket socket_;
+    frame_decoder decoder_;
+};
+
+}  // namespace
+
+TEST_CASE("handshake failures are rejected, counted, and the node carries on", "[cluster][agent]") {
+    fixture f;
+    f.add("a");
+    auto cfg = f.config();
+    cfg.nodes["x"] = std::nullopt;  // the raw peer's identity
+    f.start("a", cfg);
+    auto& ac = *f.at("a").c;
+    const auto port = f.at("a").port;
+
+    {
+        raw_peer p(port);
+        auto wrong_secret = cfg;
+        wrong_secret.secret = "nope";
+        auto r = p.handshake(wrong_secret, "x", "a");
+        REQUIRE(std::holds_alternative<hearth::cluster::errc>(r));
+        CHECK(std::get<hearth::cluster::errc>(r) == hearth::cluster::errc::bad_signature);
+        CHECK(p.closed_by_peer());
+    }
+    {
+        raw_peer p(port);
+        auto wrong_cluster = cfg;
+        wrong_cluster.cluster = "other";
+        auto r = p.handshake(wrong_cluster, "x", "a");
+        CHECK(std::get<hearth::cluster::errc>(r) == hearth::cluster::errc::wrong_cluster);
+    }
+    {
+        raw_peer p(port);
+        auto r = p.handshake(cfg, "x", "someone-else");
+        CHECK(std::get<hearth::cluster::errc>(r) == hearth::cluster::errc::wrong_target);
+    }
+    {
+        raw_peer p(port);
+        auto r = p.handshake(cfg, "stranger", "a");
+        CHECK(std::get<hearth::cluster::errc>(r) == hearth::cluster::errc::unknown_node);
+    }
+    {
+        raw_peer p(port);
+        p.write(std::string("\xff\xff\xff\xff garbage garbage garbage", 28));
+        CHECK(p.closed_by_peer());
+    }
+    {
+        raw_peer p(port);
+        (void)p.read();                                       // the challenge
+        p.write(std::string("\x00\x00\x00\x05\x63????", 9));  // unknown frame type
+        CHECK(p.closed_by_peer());
+    }
+    CHECK(ac.handshake_failures() >= 6);
+    // The node still serves: a good peer links and calls.
+    f.add("b");
+    auto full = f.config();
+    full.nodes["x"] = std::nullopt;
+    REQUIRE(ac.reload(full).has_value());
+    f.start("b", full);
+    REQUIRE(wait_up(ac, "b"));
+    REQUIRE(echo_call(*f.at("a").n, "echo@b", "fine").has_value());
+}
+
+TEST_CASE("a connector with the wrong secret never comes up and keeps backing off", "[cluster][agent]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    auto b_cfg = cfg;
+    b_cfg.secret = "different";
+    f.start("a", cfg);
+    f.start("b", b_cfg);
+    auto& bc = *f.at("b").c;
+    REQUIRE(hearth::testing::eventually([&] { return bc.stats("a")->connect_attempts >= 3; }));
+    CHECK(bc.members().state("a") == node_state::connecting);
+    CHECK(bc.stats("a")->last_failure.find("bad_signature") != std::string::npos);
+    CHECK(f.at("a").c->handshake_failures() >= 2);
+}
+
+TEST_CASE("frames for another node or an old incarnation are dropped and counted", "[cluster][agent]") {
+    fixture f;
+    f.add("a");
+    auto cfg = f.config();
+    cfg.nodes["x"] = std::nullopt;
+    f.start("a", cfg);
+    auto& ac = *f.at("a").c;
+    raw_peer p(f.at("a").port);
+    auto r = p.handshake(cfg, "x", "a");
+    REQUIRE(std::holds_alternative<std::uint64_t>(r));
+    const auto incarnation = std::get<std::uint64_t>(r);
+
+    auto send_call = [&](std::string_view target, std::uint64_t inc, std::uint64_t id) {
+        call_frame c;
+        c.target_node = target;
+        c.target_incarnation = inc;
+        c.target_service = "echo";
+        c.route = "echo.echo";
+        c.payload = R"({"text":"hi","n":1})";
+        c.call_id = id;
+        c.reply_to_worker = 0;
+        std::string out;
+        REQUIRE(encode(c, out));
+        p.write(out);
+    };
+    send_call("a", incarnation ^ 1, 1);  // an old incarnation
+    send_call("zzz", incarnation, 2);    // another node
+    send_call("a", incarnation, 3);      // correct: answered
+    for (;;) {
+        auto fr = p.read();
+        REQUIRE(fr);
+        if (auto* rep = std::get_if<reply_frame>(&*fr)) {
+            CHECK(rep->call_id == 3);
+            CHECK_FALSE(rep->status.has_value());
+            break;
+        }
+    }
+    CHECK(ac.misaddressed_frames() == 2);
+}

@@ -1,0 +1,159 @@
+// Membership events: only real transitions, none at startup, no duplicates; idempotent removal.
+#include "cluster/membership.hpp"
+
+#include <future>
+#include <thread>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "framework/timer.hpp"
+#include "tests/cluster/cluster_fixture.hpp"
+
+using namespace hearth;
+using namespace hearth::cluster;
+using namespace hearth::cluster::testing;
+using namespace std::chrono_literals;
+
+TEST_CASE("membership table: transitions and events", "[cluster][membership]") {
+    membership m;
+    auto sub = m.subscribe();
+    const auto owner = m.add("b");
+    CHECK(m.state("b") == node_state::unknown);
+    m.connecting("b", owner);
+    m.down("b", owner, "never up");  // no event: b was never up
+    CHECK(m.state("b") == node_state::connecting);
+    m.up("b", owner, 11, {"echo", "room"});
+    m.up("b", owner, 11, {"echo", "room"});  // duplicate: no event
+    CHECK(m.nodes_hosting("room") == std::vector<std::string>{"b"});
+    m.up("b", owner + 99, 12, {});  // stale owner: ignored
+    m.down("b", owner, "link broke");
+    m.down("b", owner, "link broke again");  // no duplicate
+    CHECK(m.nodes_hosting("room").empty());
+    m.up("b", owner, 12, {"echo"});
+    m.left("b", owner, "bye");
+    m.down("b", owner, "closed after leave");  // left stays left
+    CHECK(m.state("b") == node_state::left);
+    CHECK(m.remove("b"));
+    CHECK_FALSE(m.remove("b"));
+    CHECK_FALSE(m.remove("never-added"));
+    std::vector<membership_event_kind> kinds;
+    while (auto e = sub->try_next()) kinds.push_back(e->kind);
+    using k = membership_event_kind;
+    CHECK(kinds == std::vector<k>{k::node_up, k::node_down, k::node_up, k::node_left, k::node_removed});
+}
+
+TEST_CASE("subscribers co_await events on their own executor", "[cluster][membership]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    auto& ac = *f.at("a").c;
+    auto sub = ac.members().subscribe();
+    f.start("a", cfg);
+    auto got = std::async(std::launch::async, [&] {
+        return run_on(*f.at("a").n, 1,
+                      [sub]() -> awaitable<membership_event> { co_return co_await sub->next(); });
+    });
+    f.start("b", cfg);
+    auto e = got.get();
+    CHECK(e.kind == membership_event_kind::node_up);
+    CHECK(e.node == "b");
+
+    // Cancellation through an awaitable operator: the waiter ends, no event is lost.
+    auto timed_out = run_on(*f.at("a").n, 0, [sub]() -> awaitable<bool> {
+        using namespace asio::experimental::awaitable_operators;
+        try {
+            auto r = co_await (sub->next() || hearth::sleep(30ms));
+            co_return r.index() == 1;
+        } catch (const boost::system::system_error&) {
+            co_return true;
+        }
+    });
+    CHECK(timed_out);
+}
+
+TEST_CASE("exactly one up and one down per real transition, none at startup", "[cluster][membership]") {
+    fixture f;
+    f.add("a");
+    auto& b = f.add("b");
+    const auto b_port = b.port;
+    auto cfg = f.config();
+    cfg.nodes["never"] = endpoint{"127.0.0.1", dead_port()};
+    cfg.nodes["offline"] = std::nullopt;
+    auto& ac = *f.at("a").c;
+    auto sub = ac.members().subscribe();
+    f.start("a", cfg);
+    f.start("b", cfg);
+    REQUIRE(wait_event(*sub, membership_event_kind::node_up, "b"));
+    // "never" fails to connect several times: still no event about it.
+    REQUIRE(hearth::testing::eventually([&] { return ac.stats("never")->connect_attempts >= 3; }));
+    f.kill("b");
+    REQUIRE(wait_event(*sub, membership_event_kind::node_down, "b"));
+    f.add("b", b_port);
+    f.start("b", cfg);
+    REQUIRE(wait_event(*sub, membership_event_kind::node_up, "b"));
+    REQUIRE(echo_call(*f.at("a").n, "echo@b", "x").has_value());
+    CHECK(sub->pending() == 0);
+    CHECK(ac.members().event_count(membership_event_kind::node_up) == 2);
+    CHECK(ac.members().event_count(membership_event_kind::node_down) == 1);
+    CHECK(ac.members().state("never") == node_state::connecting);
+    CHECK(ac.members().state("offline") == node_state::unknown);
+}
+
+TEST_CASE("a graceful stop announces leave: peers see left, not down", "[cluster][membership]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    auto& ac = *f.at("a").c;
+    auto sub = ac.members().subscribe();
+    f.start("a", cfg);
+    f.start("b", cfg);
+    REQUIRE(wait_event(*sub, membership_event_kind::node_up, "b"));
+    auto report = f.at("b").n->stop();
+    CHECK(report.ok());
+    REQUIRE(wait_event(*sub, membership_event_kind::node_left, "b"));
+    CHECK(ac.members().state("b") == node_state::left);
+    CHECK(ac.members().event_count(membership_event_kind::node_down) == 0);
+    auto r = echo_call(*f.at("a").n, "echo@b", "x");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.code() == rpc::errc::unreachable);
+}
+
+TEST_CASE("removal is idempotent: twice, concurrently, while connecting", "[cluster][membership]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    cfg.nodes["c"] = endpoint{"127.0.0.1", dead_port()};  // forever connecting
+    auto& ac = *f.at("a").c;
+    auto sub = ac.members().subscribe();
+    f.start("a", cfg);
+    f.start("b", cfg);
+    REQUIRE(wait_up(ac, "b"));
+
+    auto without = cfg;
+    without.nodes.erase("b");
+    without.nodes.erase("c");
+    std::vector<std::thread> threads;
+    std::atomic<int> applied{0};
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&] {
+            auto d = ac.reload(without);
+            if (d && !d->removed.empty()) ++applied;
+        });
+    for (auto& t : threads) t.join();
+    CHECK(applied == 1);
+    auto again = ac.reload(without);
+    REQUIRE(again.has_value());
+    CHECK(again->empty());
+    CHECK(ac.members().remove("b") == false);
+    CHECK(ac.members().event_count(membership_event_kind::node_removed) == 2);
+    CHECK(ac.members().state("b") == node_state::removed);
+    CHECK(ac.members().state("c") == node_state::removed);
+    CHECK_FALSE(ac.stats("c").has_value());
+    auto r = echo_call(*f.at("a").n, "echo@b", "x");
+    CHECK(r.code() == rpc::errc::unreachable);
+}
