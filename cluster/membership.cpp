@@ -45,30 +45,35 @@ std::string_view to_string(membership_event_kind k) noexcept {
 // ---- subscription ----------------------------------------------------------------------------
 
 namespace {
-using handler_type = asio::any_completion_handler<void(boost::system::error_code, membership_event)>;
 
-// Completes `h` on its own executor, never inside the caller's frame.
-void post_completion(const asio::any_io_executor& ex, handler_type h, boost::system::error_code ec,
-                     membership_event e) {
-    asio::post(ex, [h = std::move(h), ec, e = std::move(e)]() mutable {
-        asio::get_associated_cancellation_slot(h).clear();
-        std::move(h)(ec, std::move(e));
-    });
+template <class Handler>
+struct waiter_impl final : subscription::waiter_base {
+    explicit waiter_impl(Handler&& h) : handler(std::move(h)) {}
+    void complete(boost::system::error_code ec, membership_event e) override {
+        asio::get_associated_cancellation_slot(handler).clear();
+        std::move(handler)(ec, std::move(e));
+    }
+    Handler handler;
+};
+
+// Completes the waiter on the subscriber's executor, never inside the caller's frame.
+void post_completion(const asio::any_io_executor& ex, std::unique_ptr<subscription::waiter_base> w,
+                     boost::system::error_code ec, membership_event e) {
+    asio::post(ex, [w = std::move(w), ec, e = std::move(e)]() mutable { w->complete(ec, std::move(e)); });
 }
+
 }  // namespace
 
 void subscription::complete_locked(std::unique_lock<std::mutex>& lock) {
     if (!waiter_) return;
     if (!events_.empty()) {
-        auto h = std::move(*waiter_);
-        waiter_.reset();
+        auto h = std::move(waiter_);
         auto e = std::move(events_.front());
         events_.pop_front();
         lock.unlock();
         post_completion(waiter_ex_, std::move(h), {}, std::move(e));
     } else if (closed_) {
-        auto h = std::move(*waiter_);
-        waiter_.reset();
+        auto h = std::move(waiter_);
         lock.unlock();
         post_completion(waiter_ex_, std::move(h), asio::error::operation_aborted, {});
     }
@@ -87,14 +92,13 @@ awaitable<membership_event> subscription::next() {
                     if (!s) return;
                     std::unique_lock lock(s->mutex_);
                     if (!s->waiter_) return;
-                    auto w = std::move(*s->waiter_);
-                    s->waiter_.reset();
+                    auto w = std::move(s->waiter_);
                     lock.unlock();
                     post_completion(s->waiter_ex_, std::move(w), asio::error::operation_aborted, {});
                 });
             }
             std::unique_lock lock(self->mutex_);
-            self->waiter_.emplace(std::move(h));
+            self->waiter_ = std::make_unique<waiter_impl<decltype(h)>>(std::move(h));
             self->waiter_ex_ = ex;
             self->complete_locked(lock);
         },

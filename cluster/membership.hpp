@@ -29,8 +29,6 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/any_completion_handler.hpp>
-
 #include "cluster/config.hpp"
 #include "framework/asio.hpp"
 
@@ -70,14 +68,19 @@ class subscription : public std::enable_shared_from_this<subscription> {
     // Used by membership.
     void push(const membership_event& e);
 
+    /// The type-erased completion handler of a waiting next() (an implementation detail).
+    struct waiter_base {
+        virtual ~waiter_base() = default;
+        virtual void complete(boost::system::error_code ec, membership_event e) = 0;
+    };
+
   private:
-    using handler_type = asio::any_completion_handler<void(boost::system::error_code, membership_event)>;
     void complete_locked(std::unique_lock<std::mutex>& lock);
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<membership_event> events_;
-    std::optional<handler_type> waiter_;
+    std::unique_ptr<waiter_base> waiter_;
     asio::any_io_executor waiter_ex_;
     bool closed_ = false;
 };
