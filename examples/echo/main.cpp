@@ -15,11 +15,11 @@
 #include <string_view>
 #include <thread>
 
-#include <boost/asio/signal_set.hpp>
 #include <nlohmann/json.hpp>
 
 #include "framework/node.hpp"
 #include "framework/service.hpp"
+#include "framework/signals.hpp"
 #include "session/gate.hpp"
 
 namespace {
@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
     hearth::node node(config);
     auto& g = node.add_service<hearth::session::gate>("gate", gate);
     node.add_service<echo_service>("echo");
+    hearth::signal_watcher signals(node);  // first SIGINT/SIGTERM: graceful; second: exit now
     node.start();
     if (!g.wait_listening(std::chrono::seconds(10))) {
         std::cerr << "hearth_example_echo: " << g.listen_error() << "\n";
@@ -73,18 +74,6 @@ int main(int argc, char** argv) {
     if (!g.ws_url().empty()) std::cout << g.ws_url() << "\n";
     std::cout << std::flush;
 
-    boost::asio::io_context signals_io;
-    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-    std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int) {
-        if (ec) return;
-        if (node.stopping()) std::_Exit(130);  // second signal: leave now
-        node.request_stop();
-        signals.async_wait(on_signal);
-    };
-    signals.async_wait(on_signal);
-    std::thread signal_thread([&] { signals_io.run(); });
     node.wait();
-    signals_io.stop();
-    signal_thread.join();
     return node.last_shutdown().ok() ? 0 : 1;
 }
