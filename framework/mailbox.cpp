@@ -13,6 +13,20 @@ mailbox::~mailbox() {
     discard();
 }
 
+void mailbox::push_all(detail::message_list& list) {
+    if (list.empty()) return;
+    detail::message* first = list.front();
+    detail::message* last = list.back();
+    list.release();
+    last->next_.store(nullptr, std::memory_order_relaxed);
+    // The chain is already linked; publishing it is the same two steps as for one node.
+    detail::message* prev = tail_.exchange(last, std::memory_order_seq_cst);
+    prev->next_.store(first, std::memory_order_release);
+    if (remote_scheduled_.load(std::memory_order_seq_cst)) return;
+    if (!remote_scheduled_.exchange(true, std::memory_order_acq_rel))
+        asio::post(ctx_, [this] { drain_remote(); });
+}
+
 void mailbox::push(detail::message* m) {
     m->next_.store(nullptr, std::memory_order_relaxed);
     // Vyukov: publish the node as the new tail, then link the previous tail to it. Between the

@@ -26,6 +26,8 @@ class mailbox {
 
     /// Any thread. Takes ownership.
     void push(detail::message* m);
+    /// Pushes a whole list at once (one atomic exchange); any thread. Takes ownership.
+    void push_all(detail::message_list& list);
     /// The owning worker's thread only. Takes ownership.
     void push_local(detail::message* m);
 

@@ -31,10 +31,31 @@ worker* worker::current() noexcept {
 }
 
 void worker::post(detail::message* m) {
-    if (current_worker == this)
+    worker* from = current_worker;
+    if (from == this)
         mailbox_.push_local(m);
+    else if (from && &from->owner_ == &owner_)
+        from->post_from_peer(*this, m);
     else
-        mailbox_.push(m);
+        mailbox_.push(m);  // another thread, or a worker of another node in this process
+}
+
+void worker::post_from_peer(worker& dest, detail::message* m) {
+    if (outboxes_.empty()) outboxes_.resize(owner_.worker_count());
+    outboxes_[dest.index_].push_back(m);
+    if (batch_depth_ == 0 && !flush_posted_) {
+        // Not inside a mailbox drain: flush once the current handler yields.
+        flush_posted_ = true;
+        asio::post(ctx_, [this] {
+            flush_posted_ = false;
+            flush_outboxes();
+        });
+    }
+}
+
+void worker::flush_outboxes() {
+    for (std::size_t i = 0; i < outboxes_.size(); ++i)
+        if (!outboxes_[i].empty()) owner_.worker_at(static_cast<unsigned>(i)).mailbox_.push_all(outboxes_[i]);
 }
 
 service* worker::find_service(std::string_view name) {
@@ -197,6 +218,7 @@ void worker::teardown() noexcept {
     idle_.clear();
     parked.clear();
     ready_.clear();
+    for (auto& o : outboxes_) o.clear();
     mailbox_.discard();
 }
 

@@ -94,7 +94,10 @@ class worker {
       public:
         explicit batch_scope(worker& w) noexcept : w_(w) { ++w_.batch_depth_; }
         ~batch_scope() {
-            if (--w_.batch_depth_ == 0) w_.flush_releases();
+            if (--w_.batch_depth_ == 0) {
+                w_.flush_releases();
+                w_.flush_outboxes();
+            }
         }
         batch_scope(const batch_scope&) = delete;
         batch_scope& operator=(const batch_scope&) = delete;
@@ -143,6 +146,16 @@ class worker {
     int batch_depth_ = 0;
     std::vector<service*> releases_;  // services with places to release at the end of a batch
     void flush_releases() noexcept;
+
+    // Outboxes: messages from this worker's thread to the other workers of its node wait here
+    // until the end of the current batch (or a posted flush), then go out as one chain per
+    // destination: one atomic exchange per batch instead of one per message. Every message
+    // from this thread to a given worker goes through its outbox, so FIFO order per sender
+    // is kept.
+    std::vector<detail::message_list> outboxes_;
+    bool flush_posted_ = false;
+    void flush_outboxes();
+    void post_from_peer(worker& dest, detail::message* m);
 
     std::shared_ptr<const detail::service_registry> registry_;
     std::uint64_t registry_version_ = 0;

@@ -68,6 +68,14 @@ class message_list {
         o.head_ = o.tail_ = nullptr;
         o.size_ = 0;
     }
+    message* front() const noexcept { return head_; }
+    message* back() const noexcept { return tail_; }
+    /// Forgets the messages without deleting them (ownership went elsewhere).
+    void release() noexcept {
+        head_ = tail_ = nullptr;
+        size_ = 0;
+    }
+
     void clear() noexcept {
         while (message* m = pop_front()) delete m;
     }
