@@ -1,5 +1,7 @@
 #include "session/gate.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "framework/address.hpp"
@@ -176,7 +178,39 @@ void gate::on_session_opened(const std::shared_ptr<detail::connection>& c) {
     counters_->sessions.add(1);
     const std::uint64_t id = c->id();
     const unsigned w = c->home().index();
-    home().post_function([this, id, w](worker&) { records_[id].worker = w; });
+    const auto since = std::chrono::system_clock::now();
+    home().post_function([this, id, w, since](worker&) {
+        auto& r = records_[id];
+        r.worker = w;
+        r.since = since;
+    });
+}
+
+awaitable<gate::session_page> gate::list_sessions(std::size_t offset, std::size_t limit) {
+    // records_ belongs to the home worker: read it there and hand a copy back.
+    auto read = [this, offset, limit]() -> awaitable<session_page> {
+        std::vector<std::uint64_t> ids;
+        ids.reserve(records_.size());
+        for (const auto& [id, r] : records_) ids.push_back(id);
+        std::sort(ids.begin(), ids.end());
+        session_page page;
+        page.total = ids.size();
+        for (std::size_t i = offset; i < ids.size() && page.items.size() < limit; ++i) {
+            const auto& r = records_.at(ids[i]);
+            page.items.push_back(session_info{ids[i], r.uid, r.worker, r.since});
+        }
+        co_return page;
+    };
+    co_return co_await asio::co_spawn(home().executor(), std::move(read), asio::use_awaitable);
+}
+
+awaitable<bool> gate::kick_session(std::uint64_t id, std::string reason) {
+    auto kick = [this, id, reason = std::move(reason)]() mutable -> awaitable<bool> {
+        if (!records_.contains(id)) co_return false;
+        with_session(id, [reason = std::move(reason)](detail::connection& c) { c.kick(reason); });
+        co_return true;
+    };
+    co_return co_await asio::co_spawn(home().executor(), std::move(kick), asio::use_awaitable);
 }
 
 void gate::on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served) {

@@ -69,6 +69,25 @@ class gate final : public hearth::service {
     /// Live sessions (accepted and not yet closed). Any thread.
     std::size_t session_count() const noexcept { return connections_.load(std::memory_order_relaxed); }
 
+    /// One live session as the admin endpoint lists it.
+    struct session_info {
+        std::uint64_t id = 0;
+        std::string uid;  ///< empty until bound
+        unsigned worker = 0;
+        std::chrono::system_clock::time_point since;  ///< when the session opened
+    };
+    struct session_page {
+        std::size_t total = 0;             ///< live sessions known to the gate
+        std::vector<session_info> items;   ///< sorted by id, from `offset`, at most `limit`
+    };
+    /// A page of the sessions the gate knows, read on the gate's home worker. Completes on the
+    /// caller's executor; any coroutine may await it. A session that just opened may be missing
+    /// for the instant its record takes to reach the home worker.
+    awaitable<session_page> list_sessions(std::size_t offset, std::size_t limit);
+    /// Kicks session `id` with `reason` (as gate.kick does). Completes on the caller's executor
+    /// with false, doing nothing, when the gate knows no live session with that id.
+    awaitable<bool> kick_session(std::uint64_t id, std::string reason);
+
     /// Counters shared by every session of this gate (node metrics, names hearth_gate_*).
     struct counters {
         hearth::gauge& sessions;
@@ -116,6 +135,7 @@ class gate final : public hearth::service {
     struct record {
         std::string uid;
         unsigned worker = 0;
+        std::chrono::system_clock::time_point since;
         std::unordered_map<std::string, nlohmann::json> data;
     };
 

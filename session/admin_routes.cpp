@@ -1,0 +1,98 @@
+#include "session/admin_routes.hpp"
+
+#include <charconv>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace hearth::session {
+
+namespace {
+
+// Parses a non-negative decimal integer; nullopt for anything else (sign, junk, overflow).
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+    std::uint64_t v = 0;
+    if (text.empty()) return std::nullopt;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
+std::uint64_t query_number(const admin_request& req, const std::string& key, std::uint64_t fallback) {
+    auto it = req.query.find(key);
+    if (it == req.query.end() || it->second.empty()) return fallback;
+    auto v = parse_u64(it->second);
+    if (!v) throw admin_error(400, "'" + key + "' must be a non-negative integer, not '" + it->second + "'.");
+    return *v;
+}
+
+// RFC 3339 in UTC with milliseconds: "2026-11-21T08:00:00.123Z".
+std::string iso_time(std::chrono::system_clock::time_point t) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[64];
+    std::snprintf(out, sizeof out, "%.*s.%03dZ", static_cast<int>(n), buf, static_cast<int>(ms % 1000));
+    return out;
+}
+
+}  // namespace
+
+void register_admin_routes(admin_server& admin, gate& g) {
+    admin.add_route("GET", "/sessions", false, [&g](const admin_request& req) -> awaitable<admin_response> {
+        const auto offset = query_number(req, "offset", 0);
+        const auto limit = query_number(req, "limit", default_sessions_page);
+        if (limit == 0 || limit > max_sessions_page)
+            throw admin_error(400,
+                              "'limit' must be between 1 and " + std::to_string(max_sessions_page) + ".");
+        auto page =
+            co_await g.list_sessions(static_cast<std::size_t>(offset), static_cast<std::size_t>(limit));
+        const auto now = std::chrono::system_clock::now();
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& s : page.items) {
+            nlohmann::json item;
+            item["id"] = std::to_string(s.id);
+            item["uid"] = s.uid;
+            item["worker"] = s.worker;
+            item["since"] = iso_time(s.since);
+            item["age_seconds"] = std::chrono::duration<double>(now - s.since).count();
+            items.push_back(std::move(item));
+        }
+        admin_response r;
+        r.body["gate"] = g.name();
+        r.body["node"] = g.node().name();
+        r.body["total"] = page.total;
+        r.body["offset"] = offset;
+        r.body["limit"] = limit;
+        r.body["items"] = std::move(items);
+        co_return r;
+    });
+
+    admin.add_route(
+        "POST", "/sessions/{id}/kick", true, [&g](const admin_request& req) -> awaitable<admin_response> {
+            const auto& text = req.params.at("id");
+            auto id = parse_u64(text);
+            if (!id) throw admin_error(400, "'" + text + "' is not a session id (a decimal number).");
+            std::string reason = "kicked by an administrator";
+            if (auto doc = req.json()) {
+                if (!doc->is_object())
+                    throw admin_error(400, "The body must be a JSON object: {\"reason\": \"...\"}.");
+                if (auto it = doc->find("reason"); it != doc->end()) {
+                    if (!it->is_string()) throw admin_error(400, "'reason' must be a string.");
+                    reason = it->get<std::string>();
+                }
+            }
+            std::string reason_copy = reason;
+            const bool kicked = co_await g.kick_session(*id, std::move(reason_copy));
+            if (!kicked) throw admin_error(404, "No live session " + text + " on gate '" + g.name() + "'.");
+            admin_response r;
+            r.body["kicked"] = text;
+            r.body["reason"] = reason;
+            co_return r;
+        });
+}
+
+}  // namespace hearth::session
