@@ -48,7 +48,8 @@ namespace {
 
 template <class Handler>
 struct waiter_impl final : subscription::waiter_base {
-    explicit waiter_impl(Handler&& h) : handler(std::move(h)) {}
+    template <class H>
+    explicit waiter_impl(H&& h) : handler(std::forward<H>(h)) {}
     void complete(boost::system::error_code ec, membership_event e) override {
         asio::get_associated_cancellation_slot(handler).clear();
         std::move(handler)(ec, std::move(e));
@@ -56,53 +57,76 @@ struct waiter_impl final : subscription::waiter_base {
     Handler handler;
 };
 
-// Completes the waiter on the subscriber's executor, never inside the caller's frame.
-void post_completion(const asio::any_io_executor& ex, std::unique_ptr<subscription::waiter_base> w,
-                     boost::system::error_code ec, membership_event e) {
-    asio::post(ex, [w = std::move(w), ec, e = std::move(e)]() mutable { w->complete(ec, std::move(e)); });
-}
-
 }  // namespace
+
+void subscription::post_completion(std::unique_lock<std::mutex>& lock, boost::system::error_code ec,
+                                   membership_event e) {
+    auto w = std::move(waiter_);
+    auto ex = waiter_ex_;
+    lock.unlock();
+    // Completes the waiter on the subscriber's executor, never inside the caller's frame. If the
+    // wait was cancelled after the event was taken for it (the timer of `next() || timer` won
+    // the race), the event goes back to the front of the queue instead of being lost.
+    asio::post(ex, [self = shared_from_this(), w = std::move(w), ec, e = std::move(e)]() mutable {
+        if (!ec && w->cancelled->load()) {
+            std::lock_guard relock(self->mutex_);
+            self->events_.push_front(std::move(e));
+            self->cv_.notify_all();
+            e = membership_event{};
+            ec = asio::error::operation_aborted;
+        }
+        w->complete(ec, std::move(e));
+    });
+}
 
 void subscription::complete_locked(std::unique_lock<std::mutex>& lock) {
     if (!waiter_) return;
     if (!events_.empty()) {
-        auto h = std::move(waiter_);
         auto e = std::move(events_.front());
         events_.pop_front();
-        lock.unlock();
-        post_completion(waiter_ex_, std::move(h), {}, std::move(e));
+        post_completion(lock, {}, std::move(e));
     } else if (closed_) {
-        auto h = std::move(waiter_);
-        lock.unlock();
-        post_completion(waiter_ex_, std::move(h), asio::error::operation_aborted, {});
+        post_completion(lock, asio::error::operation_aborted, {});
     }
 }
 
+// The initiation of next(), a named type rather than a lambda inside a co_await expression:
+// GCC 12 destroys class-type temporaries of a co_await expression twice, and a closure holding
+// a shared_ptr and an executor is one (that was the heap corruption seen when next() was
+// cancelled through `next() || timer`). next() is therefore not a coroutine at all; it returns
+// the awaitable that async_initiate builds.
+struct subscription::next_op {
+    std::shared_ptr<subscription> self;
+
+    template <class Handler>
+    void operator()(Handler&& h) const {
+        auto ex = asio::get_associated_executor(h);
+        auto slot = asio::get_associated_cancellation_slot(h);
+        std::unique_lock lock(self->mutex_);
+        auto cancelled = std::make_shared<std::atomic<bool>>(false);
+        if (slot.is_connected()) {
+            slot.assign([weak = std::weak_ptr<subscription>(self), cancelled](asio::cancellation_type) {
+                // Runs inside the canceller's frame: it only flags the wait and posts the
+                // completion; the handler is never invoked (or destroyed) here.
+                cancelled->store(true);
+                auto s = weak.lock();
+                if (!s) return;
+                std::unique_lock lock(s->mutex_);
+                if (!s->waiter_) return;  // already completing; the posted completion sees the flag
+                s->post_completion(lock, asio::error::operation_aborted, {});
+            });
+        }
+        self->waiter_ = std::make_unique<waiter_impl<std::decay_t<Handler>>>(std::forward<Handler>(h));
+        self->waiter_->cancelled = std::move(cancelled);
+        self->waiter_ex_ = ex;
+        self->complete_locked(lock);
+    }
+};
+
 awaitable<membership_event> subscription::next() {
-    auto self = shared_from_this();
-    auto ex = co_await asio::this_coro::executor;
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
-                                            void(boost::system::error_code, membership_event)>(
-        [self, ex](auto h) {
-            auto slot = asio::get_associated_cancellation_slot(h);
-            if (slot.is_connected()) {
-                slot.assign([weak = std::weak_ptr<subscription>(self)](asio::cancellation_type) {
-                    auto s = weak.lock();
-                    if (!s) return;
-                    std::unique_lock lock(s->mutex_);
-                    if (!s->waiter_) return;
-                    auto w = std::move(s->waiter_);
-                    lock.unlock();
-                    post_completion(s->waiter_ex_, std::move(w), asio::error::operation_aborted, {});
-                });
-            }
-            std::unique_lock lock(self->mutex_);
-            self->waiter_ = std::make_unique<waiter_impl<decltype(h)>>(std::move(h));
-            self->waiter_ex_ = ex;
-            self->complete_locked(lock);
-        },
-        asio::use_awaitable);
+    return asio::async_initiate<const asio::use_awaitable_t<>&,
+                                void(boost::system::error_code, membership_event)>(
+        next_op{shared_from_this()}, asio::use_awaitable);
 }
 
 std::optional<membership_event> subscription::wait_for(std::chrono::milliseconds timeout) {

@@ -16,6 +16,7 @@
 //
 // Thread safety: every member function may be called from any thread.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -72,10 +73,15 @@ class subscription : public std::enable_shared_from_this<subscription> {
     struct waiter_base {
         virtual ~waiter_base() = default;
         virtual void complete(boost::system::error_code ec, membership_event e) = 0;
+        std::shared_ptr<std::atomic<bool>> cancelled;  ///< set by the wait's cancellation slot
     };
 
   private:
+    struct next_op;  // the initiation of next()
     void complete_locked(std::unique_lock<std::mutex>& lock);
+    /// Takes waiter_ (precondition: set), unlocks, posts its completion.
+    void post_completion(std::unique_lock<std::mutex>& lock, boost::system::error_code ec,
+                         membership_event e);
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;

@@ -1,6 +1,6 @@
 // hearth_bench_cluster: calls and notifies between two node processes over loopback.
 //
-//   hearth_bench_cluster [--seconds N] [--only call|notify|reconnect]
+//   hearth_bench_cluster [--seconds N] [--only call|notify|reconnect] [--payload B] [--callers N]
 //
 // The program starts a second copy of itself (--serve) as the callee node, then prints one
 // JSON line per result:
@@ -224,6 +224,9 @@ int main(int argc, char** argv) {
                          static_cast<std::uint16_t>(std::stoi(bench::flag(argc, argv, "server-port", "0"))));
     const double seconds = bench::flag_double(argc, argv, "seconds", 2);
     const std::string only = bench::flag(argc, argv, "only", "");
+    // Optional filters for profiling one configuration: 0 = all.
+    const auto only_payload = static_cast<std::size_t>(bench::flag_double(argc, argv, "payload", 0));
+    const int only_callers = static_cast<int>(bench::flag_double(argc, argv, "callers", 0));
     const char* self = "/proc/self/exe";
     char path[4096];
     const auto len = readlink(self, path, sizeof path - 1);
@@ -256,7 +259,9 @@ int main(int argc, char** argv) {
 
     if (only.empty() || only == "call") {
         for (std::size_t payload : {std::size_t{64}, std::size_t{4096}}) {
+            if (only_payload && payload != only_payload) continue;
             for (int callers : {1, 16, 256}) {
+                if (only_callers && callers != only_callers) continue;
                 auto r = run_blocking(n, [&] { return run_calls(callers, payload, seconds); });
                 nlohmann::json j;
                 j["bench"] = "call";
