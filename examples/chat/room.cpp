@@ -15,7 +15,8 @@ hearth::awaitable<hearth::result<nlohmann::json>> room::on_join(const hearth::ca
     auto s = hearth::session::ref::from(ctx);
     if (!s) co_return hearth::app_error("no_session", "room.join is for clients.");
     std::string name = req.is_object() ? req.value("name", std::string()) : std::string();
-    const std::string uid = std::to_string(++next_uid_);
+    // Unique across the nodes of a cluster that all host a room (gates index sessions by uid).
+    const std::string uid = node().name() + "-" + std::to_string(++next_uid_);
     if (name.empty()) name = "guest-" + uid;
     auto bound = co_await s->bind(uid);
     if (!bound) co_return std::move(bound).error();
