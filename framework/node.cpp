@@ -44,6 +44,7 @@ class remote_request final : public detail::inbound {
           route_storage_(std::move(r.route)),
           codec_(r.codec),
           payload_(std::move(r.payload)),
+          deadline_(r.deadline),
           reply_(std::move(r.reply)) {
         route_ = route_storage_;
     }
@@ -52,6 +53,12 @@ class remote_request final : public detail::inbound {
         detail::handler_base* h = target_.find_handler(route_);
         if (!h) {
             reject(w, missing_handler());
+            return {};
+        }
+        if (deadline_ != clock::time_point{} && clock::now() >= deadline_) {
+            // The caller has given up already: running the handler would only waste work.
+            reject(w,
+                   rpc::error{rpc::errc::timeout, "The call's deadline passed before its handler started."});
             return {};
         }
         return run(w, h);
@@ -77,6 +84,7 @@ class remote_request final : public detail::inbound {
     std::string route_storage_;
     rpc::codec codec_;
     std::string payload_;
+    clock::time_point deadline_;
     std::function<void(remote_outcome)> reply_;
 };
 

@@ -168,6 +168,10 @@ class node {
         rpc::codec codec = rpc::codec::json;
         std::string payload;
         call_context context;
+        /// When the caller stops waiting (from the frame's remaining time); a request whose
+        /// deadline has passed before its handler starts is answered `timeout` without running
+        /// the handler. Default: no deadline.
+        clock::time_point deadline{};
         /// Receives the outcome on the service's worker thread; empty for a notify.
         std::function<void(remote_outcome)> reply;
     };

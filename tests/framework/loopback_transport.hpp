@@ -30,6 +30,7 @@ class loopback_transport final : public remote_transport {
         r.payload = std::move(m.payload);
         r.context.source = std::move(m.source);
         r.context.client = std::move(m.client);
+        r.deadline = m.deadline;
         if (!m.one_way) {
             node* caller = &self_;
             auto to = m.reply_to;

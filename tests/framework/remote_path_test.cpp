@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "tests/framework/harness.hpp"
 #include "tests/framework/loopback_transport.hpp"
 #include "tests/framework/test_services.hpp"
@@ -92,4 +94,28 @@ TEST_CASE("remote calls through a transport behave like local ones") {
         REQUIRE(h->size() == 100);
         for (int i = 0; i < 100; ++i) CHECK((*h)[i] == i);
     }
+}
+
+TEST_CASE("a remote request whose deadline passed before it started is not run") {
+    node a(test_config("dl-a", 1));
+    node b(test_config("dl-b", 1));
+    service_options o;
+    o.name = "echo";
+    o.serial = true;  // the second request waits for the first
+    auto& echo = b.add_service<echo_service>(o);
+    auto ta = std::make_shared<loopback_transport>(a);
+    ta->connect(b);
+    a.set_transport(ta);
+    a.start();
+    b.start();
+    auto codes = run_on(a, 0, []() -> awaitable<std::vector<errc>> {
+        using namespace boost::asio::experimental::awaitable_operators;
+        wait_req slow{150, 1}, quick{0, 2};
+        auto [first, second] =
+            co_await (call(wait_m, "echo@dl-b", slow, 2s) && call(wait_m, "echo@dl-b", quick, 20ms));
+        co_return std::vector<errc>{first ? errc{} : first.code(), second ? errc{} : second.code()};
+    });
+    CHECK(codes == std::vector<errc>{errc{}, errc::timeout});
+    auto finished = run_on(b, 0, [&echo]() -> awaitable<std::vector<int>> { co_return echo.finished; });
+    CHECK(finished == std::vector<int>{1});  // request 2 expired in the queue and never ran
 }
