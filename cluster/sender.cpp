@@ -23,6 +23,9 @@ namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
+// The writer stops encoding queued messages into one write once its buffer reaches this size.
+constexpr std::size_t max_write_batch = 256 * 1024;
+
 std::string_view service_of(std::string_view address) {
     auto at = address.find('@');
     return at == std::string_view::npos ? address : address.substr(0, at);
@@ -171,7 +174,7 @@ void sender::stop() {
 
 bool sender::drained() const noexcept {
     std::lock_guard lock(queue_mutex_);
-    return queue_.empty() && in_flight_count_.load() == 0;
+    return queue_.empty() && batch_left_.load() == 0 && in_flight_count_.load() == 0;
 }
 
 peer_stats sender::stats() const {
@@ -187,7 +190,7 @@ peer_stats sender::stats() const {
     s.peer_incarnation = peer_incarnation_.load();
     {
         std::lock_guard lock(queue_mutex_);
-        s.queued = queue_.size();
+        s.queued = queue_.size() + batch_left_.load();
     }
     std::lock_guard lock(info_mutex_);
     s.backoff_history.assign(backoff_history_.begin(), backoff_history_.end());
@@ -220,11 +223,11 @@ void sender::close_link(const std::string& reason) {
 }
 
 void sender::fail_in_flight(const std::string& why) {
-    for (auto& [key, deadline] : in_flight_) {
+    in_flight_.for_each([&](detail::call_table::key key, clock::time_point) {
         remote_outcome o;
         o.error = rpc::error{rpc::errc::unreachable, why};
         node_.deliver_reply(reply_address{key.worker, key.id}, std::move(o));
-    }
+    });
     in_flight_.clear();
     in_flight_count_.store(0);
 }
@@ -237,6 +240,16 @@ void sender::fail_queue(const std::string& why, bool close_queue) {
         queued_bytes_ = 0;
         if (close_queue) queue_closed_ = true;
     }
+    // Messages taken from the queue but not yet written (the writer's unfinished batch) fail
+    // the same way, ahead of the rest.
+    if (batch_pos_ < batch_.size()) {
+        failed.insert(failed.begin(),
+                      std::make_move_iterator(batch_.begin() + static_cast<std::ptrdiff_t>(batch_pos_)),
+                      std::make_move_iterator(batch_.end()));
+    }
+    batch_.clear();
+    batch_pos_ = 0;
+    batch_left_.store(0, std::memory_order_relaxed);
     for (auto& m : failed) {
         if (m.one_way) continue;
         remote_outcome o;
@@ -491,12 +504,10 @@ awaitable<void> sender::reader() {
             ++frames;
             auto& fr = **f;
             if (auto* r = std::get_if<reply_frame>(&fr)) {
-                auto it = in_flight_.find(call_key{r->call_id, r->reply_to_worker});
-                if (it == in_flight_.end()) {
+                if (!in_flight_.take(detail::call_table::key{r->call_id, r->reply_to_worker})) {
                     unknown_replies_.fetch_add(1, std::memory_order_relaxed);
                     continue;
                 }
-                in_flight_.erase(it);
                 in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
                 remote_outcome o;
                 o.codec = link_codec_;
@@ -569,14 +580,16 @@ void sender::encode_message(outbound_message& m, clock::time_point now) {
         node_.deliver_reply(m.reply_to, std::move(o));
         return;
     }
-    in_flight_.emplace(call_key{m.reply_to.call_id, m.reply_to.worker}, m.deadline);
+    in_flight_.insert(detail::call_table::key{m.reply_to.call_id, m.reply_to.worker}, m.deadline);
 }
 
 awaitable<void> sender::writer() {
     auto self = shared_from_this();
     for (;;) {
         if (!link_open_) co_return;
-        {
+        if (batch_pos_ == batch_.size()) {
+            batch_.clear();
+            batch_pos_ = 0;
             std::lock_guard lock(queue_mutex_);
             batch_.swap(queue_);
             queued_bytes_ = 0;
@@ -593,9 +606,18 @@ awaitable<void> sender::writer() {
             if (encode(f, wbuf_)) ++frames;
         }
         const auto now = clock::now();
-        for (auto& m : batch_) encode_message(m, now);
-        frames += batch_.size();
-        batch_.clear();
+        // One write carries at most ~max_write_batch bytes: a deep queue (a notify burst) goes
+        // out in a pipeline of bounded writes instead of one huge buffer built before the
+        // first byte leaves; the rest stays in batch_, ahead of anything queued later.
+        while (batch_pos_ < batch_.size() && wbuf_.size() < max_write_batch) {
+            encode_message(batch_[batch_pos_++], now);
+            ++frames;
+        }
+        if (batch_pos_ == batch_.size()) {
+            batch_.clear();
+            batch_pos_ = 0;
+        }
+        batch_left_.store(batch_.size() - batch_pos_, std::memory_order_relaxed);
         in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
         if (wbuf_.empty()) {
             if (now - last_write_ >= heartbeat_) {
@@ -639,8 +661,8 @@ awaitable<void> sender::watchdog() {
         }
         // Calls whose callers gave up long ago: their replies will be dropped anyway.
         const auto grace = std::chrono::seconds(1);
-        std::erase_if(in_flight_, [&](const auto& kv) {
-            return kv.second != clock::time_point{} && kv.second + grace < now;
+        in_flight_.erase_if([&](clock::time_point deadline) {
+            return deadline != clock::time_point{} && deadline + grace < now;
         });
         in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
     }

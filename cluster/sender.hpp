@@ -23,7 +23,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -31,6 +30,7 @@
 
 #include "cluster/backoff.hpp"
 #include "cluster/cluster.hpp"
+#include "cluster/detail/call_table.hpp"
 #include "cluster/frame.hpp"
 #include "framework/log.hpp"
 
@@ -63,17 +63,6 @@ class sender : public std::enable_shared_from_this<sender> {
     peer_stats stats() const;
 
   private:
-    struct call_key {
-        std::uint64_t id;
-        std::uint32_t worker;
-        friend bool operator==(const call_key&, const call_key&) = default;
-    };
-    struct call_key_hash {
-        std::size_t operator()(const call_key& k) const noexcept {
-            return k.id * 0x9E3779B97F4A7C15ull ^ k.worker;
-        }
-    };
-
     awaitable<void> run();
     awaitable<bool> establish(std::string& why);
     awaitable<bool> handshake(std::string& why);
@@ -104,8 +93,9 @@ class sender : public std::enable_shared_from_this<sender> {
     std::size_t queued_bytes_ = 0;         // guarded by queue_mutex_
     bool queue_closed_ = false;            // guarded by queue_mutex_
     std::atomic<bool> wake_pending_{false};
-    std::atomic<bool> online_{false};     // has an address
-    std::atomic<bool> peer_left_{false};  // the peer announced leave; cleared by the next link up
+    std::atomic<std::size_t> batch_left_{0};  // messages in the writer's batch not yet written
+    std::atomic<bool> online_{false};         // has an address
+    std::atomic<bool> peer_left_{false};      // the peer announced leave; cleared by the next link up
     std::atomic<link_state> state_{link_state::idle};
     std::atomic<std::uint64_t> connect_attempts_{0}, links_up_{0}, live_sockets_{0}, max_live_sockets_{0};
     std::atomic<std::uint64_t> in_flight_count_{0}, expired_dropped_{0}, unknown_replies_{0};
@@ -130,8 +120,9 @@ class sender : public std::enable_shared_from_this<sender> {
     asio::steady_timer command_timer_;
     frame_decoder decoder_;
     std::string wbuf_;
-    std::vector<outbound_message> batch_;
-    std::unordered_map<call_key, clock::time_point, call_key_hash> in_flight_;
+    std::vector<outbound_message> batch_;  // taken from queue_; [batch_pos_, end) not yet written
+    std::size_t batch_pos_ = 0;
+    detail::call_table in_flight_;  // calls written, not yet answered → the caller's deadline
     hearth::cluster::backoff backoff_;
     log_throttle failure_log_;
     clock::time_point last_read_{}, last_write_{}, up_since_{};

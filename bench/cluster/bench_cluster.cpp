@@ -1,6 +1,7 @@
 // hearth_bench_cluster: calls and notifies between two node processes over loopback.
 //
 //   hearth_bench_cluster [--seconds N] [--only call|notify|reconnect] [--payload B] [--callers N]
+//                        [--codec json|cbor|msgpack]
 //
 // The program starts a second copy of itself (--serve) as the callee node, then prints one
 // JSON line per result:
@@ -58,9 +59,13 @@ class bench_service : public service {
     std::uint64_t received_ = 0;
 };
 
+// --codec json|cbor|msgpack (both processes): the payload codec of the cluster.
+rpc::codec bench_codec = rpc::codec::json;
+
 cluster::cluster_config make_config(std::uint16_t client_port, std::uint16_t server_port) {
     cluster::cluster_config c;
     c.cluster = "bench";
+    c.codec = bench_codec;
     c.secret = "bench-secret";
     c.heartbeat = 500ms;
     c.nodes["client"] = cluster::endpoint{"127.0.0.1", client_port};
@@ -105,7 +110,9 @@ int serve(std::uint16_t client_port, std::uint16_t server_port) {
 
 pid_t spawn_server(const char* self, std::uint16_t client_port, std::uint16_t server_port) {
     const std::string cp = std::to_string(client_port), sp = std::to_string(server_port);
-    const char* args[] = {self, "--serve", "--client-port", cp.c_str(), "--server-port", sp.c_str(), nullptr};
+    const std::string codec(rpc::to_string(bench_codec));
+    const char* args[] = {self,       "--serve", "--client-port", cp.c_str(), "--server-port",
+                          sp.c_str(), "--codec", codec.c_str(),   nullptr};
     pid_t pid = 0;
     if (posix_spawn(&pid, self, nullptr, nullptr, const_cast<char* const*>(args), environ) != 0) {
         std::perror("posix_spawn");
@@ -203,6 +210,7 @@ awaitable<nlohmann::json> run_notifies(std::size_t payload_size, double seconds)
     nlohmann::json j;
     j["bench"] = "notify";
     j["payload"] = payload_size;
+    j["codec"] = rpc::to_string(bench_codec);
     j["ops_per_s"] = bench::round1(static_cast<double>(received) / elapsed);
     j["sent"] = sent;
     j["refused_overloaded"] = refused;
@@ -218,6 +226,12 @@ awaitable<bool> one_call() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (auto c = rpc::codec_from_string(bench::flag(argc, argv, "codec", "json"))) {
+        bench_codec = *c;
+    } else {
+        std::cerr << "--codec must be json, cbor or msgpack\n";
+        return 2;
+    }
     for (int i = 1; i < argc; ++i)
         if (std::string_view(argv[i]) == "--serve")
             return serve(static_cast<std::uint16_t>(std::stoi(bench::flag(argc, argv, "client-port", "0"))),
@@ -267,6 +281,7 @@ int main(int argc, char** argv) {
                 j["bench"] = "call";
                 j["callers"] = callers;
                 j["payload"] = payload;
+                j["codec"] = rpc::to_string(bench_codec);
                 j["ops_per_s"] = bench::round1(static_cast<double>(r->ops) / r->seconds);
                 j["p50_us"] = bench::round1(r->lat.percentile_us(50));
                 j["p99_us"] = bench::round1(r->lat.percentile_us(99));
