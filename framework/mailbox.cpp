@@ -73,6 +73,7 @@ detail::message* mailbox::pop_remote() noexcept {
 
 void mailbox::drain_remote() {
     worker::batch_scope batch(owner_);
+    worker::pump_at_exit pump(owner_);
     // Bounded batch, then yield to sockets and timers; the flag protocol below guarantees that
     // a message pushed at any moment is drained by this or a later posted drain.
     for (int i = 0; i < 4096; ++i) {
@@ -100,6 +101,7 @@ void mailbox::push_local(detail::message* m) {
 
 void mailbox::drain_local() {
     worker::batch_scope batch(owner_);
+    worker::pump_at_exit pump(owner_);
     // Messages pushed while the drain runs (a reply to a call made from this worker, say) are
     // run by the same drain, which saves a post per message; after a bounded number of rounds
     // the drain yields so that a handler that keeps messaging itself cannot starve sockets

@@ -77,7 +77,9 @@ service* worker::find_service(std::string_view name) {
 
 void worker::schedule(detail::inbound* m) {
     ready_.push_back(m);
-    pump();
+    // Inside a mailbox drain, handlers start when the drain ends (pump_at_exit): one runner
+    // then takes the whole batch in its loop instead of being resumed and parked per message.
+    if (batch_depth_ == 0) pump();
 }
 
 void worker::schedule_next(detail::inbound* m) {
@@ -113,7 +115,7 @@ void worker::flush_releases() noexcept {
     releases_.clear();
 }
 
-void worker::pump() {
+void worker::pump() noexcept {
     // A runner that is already running (this call came from inside a handler, or from the
     // runner loop itself) picks the message up when its current handler finishes or suspends;
     // pump() resumes idle runners only from the event loop.

@@ -105,6 +105,17 @@ class worker {
       private:
         worker& w_;
     };
+    /// Mailbox drains start the handlers of what they delivered when they end.
+    class pump_at_exit {
+      public:
+        explicit pump_at_exit(worker& w) noexcept : w_(w) {}
+        ~pump_at_exit() { w_.pump(); }
+        pump_at_exit(const pump_at_exit&) = delete;
+        pump_at_exit& operator=(const pump_at_exit&) = delete;
+
+      private:
+        worker& w_;
+    };
     /// A handler of `s` started: its mailbox place frees now or at the end of the batch.
     void release_mailbox_place(service& s) noexcept;
 
@@ -123,7 +134,7 @@ class worker {
   private:
     struct runner;
     awaitable<void> run_loop(runner* r);
-    void pump();
+    void pump() noexcept;
     void spawn_runner();
     void resume(runner* r);
 
