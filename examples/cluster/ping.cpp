@@ -14,7 +14,8 @@ ping_service::ping_service() {
 
 hearth::awaitable<hearth::result<nlohmann::json>> ping_service::on_ping(nlohmann::json req) {
     const auto ms = req.is_object() ? std::clamp<long>(req.value("sleep_ms", 0L), 0L, 60000L) : 0L;
-    if (ms > 0) co_await hearth::try_sleep(std::chrono::milliseconds(ms));
+    const std::chrono::nanoseconds pause = std::chrono::milliseconds(ms);
+    if (ms > 0) co_await hearth::try_sleep(pause);
     char incarnation[20];
     std::snprintf(incarnation, sizeof incarnation, "%016llx",
                   static_cast<unsigned long long>(node().incarnation()));

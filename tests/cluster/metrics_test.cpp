@@ -1,0 +1,209 @@
+// /metrics of live cluster nodes, parsed: HELP and TYPE lines, and the cluster counters
+// (reloads, reconnects, misaddressed frames) and link gauges moving with what happens.
+#include "cluster/admin_routes.hpp"
+
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <sstream>
+
+#include "cluster/frame.hpp"
+#include "cluster/handshake.hpp"
+#include "tests/cluster/cluster_fixture.hpp"
+#include "tests/framework/http_client.hpp"
+
+using namespace hearth;
+using namespace hearth::cluster;
+using namespace hearth::cluster::testing;
+using hearth::testing::eventually;
+using hearth::testing::http_request;
+namespace net = boost::asio;
+
+namespace {
+
+constexpr const char* token = "adm1n";
+
+/// A parsed Prometheus text exposition: samples by "name{labels}" and the declared families.
+struct scrape {
+    std::map<std::string, double> samples;
+    std::map<std::string, std::string> types;  // family -> counter|gauge|histogram
+    std::map<std::string, std::string> help;
+
+    explicit scrape(const std::string& text) {
+        std::istringstream in(text);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.empty()) continue;
+            if (line.rfind("# HELP ", 0) == 0) {
+                auto rest = line.substr(7);
+                auto sp = rest.find(' ');
+                help[rest.substr(0, sp)] = rest.substr(sp + 1);
+                continue;
+            }
+            if (line.rfind("# TYPE ", 0) == 0) {
+                auto rest = line.substr(7);
+                auto sp = rest.find(' ');
+                types[rest.substr(0, sp)] = rest.substr(sp + 1);
+                continue;
+            }
+            REQUIRE(line[0] != '#');
+            const auto sp = line.rfind(' ');
+            REQUIRE(sp != std::string::npos);
+            samples[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+        }
+    }
+    double at(const std::string& key) const {
+        auto it = samples.find(key);
+        return it == samples.end() ? -1 : it->second;
+    }
+};
+
+/// A hand-driven connector: handshakes as node `me`, then writes raw frames.
+class raw_peer {
+  public:
+    explicit raw_peer(std::uint16_t port) : socket_(ctx_) {
+        socket_.connect({net::ip::make_address("127.0.0.1"), port});
+    }
+    std::optional<frame> read() {
+        for (;;) {
+            auto f = decoder_.next();
+            if (!f) return std::nullopt;
+            if (*f) return std::move(**f);
+            auto buf = decoder_.prepare(4096);
+            boost::system::error_code ec;
+            auto n = socket_.read_some(net::buffer(buf.data(), buf.size()), ec);
+            decoder_.commit(n);
+            if (ec) return std::nullopt;
+        }
+    }
+    std::uint64_t handshake(const cluster_config& cfg, const std::string& me, const std::string& target) {
+        auto c = read();
+        REQUIRE(c);
+        const auto challenge = std::get<challenge_frame>(*c).nonce;
+        hello_frame h;
+        h.codec = cfg.codec;
+        h.max_frame = static_cast<std::uint32_t>(cfg.max_frame);
+        h.heartbeat_ms = 1000;
+        h.sender_incarnation = 99;
+        h.nonce = make_nonce();
+        h.cluster = cfg.cluster;
+        h.sender_node = me;
+        h.target_node = target;
+        h.proof = hello_proof(cfg.secret, challenge, h);
+        std::string out;
+        frame hf = h;
+        REQUIRE(encode(hf, out));
+        net::write(socket_, net::buffer(out));
+        auto answer = read();
+        REQUIRE(answer);
+        return std::get<welcome_frame>(*answer).node_incarnation;
+    }
+    void send_call(std::string_view target, std::uint64_t incarnation) {
+        call_frame c;
+        c.target_node = target;
+        c.target_incarnation = incarnation;
+        c.target_service = "echo";
+        c.route = "echo.echo";
+        c.payload = R"({"text":"hi","n":1})";
+        c.call_id = 1;
+        c.reply_to_worker = 0;
+        std::string out;
+        REQUIRE(encode(c, out));
+        net::write(socket_, net::buffer(out));
+    }
+
+  private:
+    net::io_context ctx_;
+    net::ip::tcp::socket socket_;
+    frame_decoder decoder_;
+};
+
+}  // namespace
+
+TEST_CASE("metrics of live cluster nodes: families declared, counters move") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    f.add("c");
+    auto& proxy = f.proxy_to("b");
+    auto base = f.config();
+    base.nodes.erase("c");
+    base.nodes["x"] = std::nullopt;  // the raw peer's name
+    auto a_cfg = base;
+    a_cfg.nodes["b"] = endpoint{"127.0.0.1", proxy.port()};  // a reaches b through the proxy
+    f.start("a", a_cfg);
+    f.start("b", base);
+    auto& a = *f.at("a").c;
+    admin_config ac;
+    ac.token = token;
+    admin_server admin(*f.at("a").n, ac);
+    register_admin_routes(admin, a);
+    admin.start();
+    auto get_metrics = [&] {
+        auto r = http_request(admin.port(), "GET", "/metrics", {}, token);
+        REQUIRE(r.status == 200);
+        CHECK(r.content_type.find("text/plain") == 0);
+        return scrape(r.body);
+    };
+    REQUIRE(wait_up(a, "b"));
+    REQUIRE(echo_call(*f.at("a").n, "echo@b", "hello"));
+
+    auto before = get_metrics();
+    for (const char* family :
+         {"hearth_cluster_reloads_total", "hearth_cluster_misaddressed_frames_total",
+          "hearth_cluster_reconnects_total", "hearth_calls_total", "hearth_cluster_handshake_failures_total"})
+        CHECK(before.types[family] == "counter");
+    for (const char* family :
+         {"hearth_cluster_link_up", "hearth_cluster_link_state", "hearth_cluster_queue_depth",
+          "hearth_cluster_in_flight", "hearth_mailbox_depth"})
+        CHECK(before.types[family] == "gauge");
+    CHECK(before.types["hearth_call_duration_seconds"] == "histogram");
+    for (const auto& [family, type] : before.types) {
+        CHECK_FALSE(before.help[family].empty());
+        if (type == "counter") CHECK(family.size() > 6);
+        if (type == "counter") CHECK(family.substr(family.size() - 6) == "_total");
+    }
+    CHECK(before.at("hearth_cluster_reloads_total") == 0);
+    CHECK(before.at("hearth_cluster_misaddressed_frames_total") == 0);
+    CHECK(before.at("hearth_cluster_link_up{peer=\"b\"}") == 1);
+    CHECK(before.at("hearth_cluster_reconnects_total{peer=\"b\"}") == 0);
+
+    // Reload: add c.
+    f.start("c", f.config());
+    auto with_c = a_cfg;
+    with_c.nodes["c"] = endpoint{"127.0.0.1", f.at("c").port};
+    auto j = with_c.to_public_json();
+    j["secret"] = with_c.secret;
+    REQUIRE(http_request(admin.port(), "POST", "/cluster/reload", j.dump(), token).status == 200);
+    CHECK(get_metrics().at("hearth_cluster_reloads_total") == 1);
+    // The same again is not a reload that changed anything.
+    REQUIRE(http_request(admin.port(), "POST", "/cluster/reload", j.dump(), token).status == 200);
+    CHECK(get_metrics().at("hearth_cluster_reloads_total") == 1);
+
+    // Reconnect: the proxy resets a's link to b; the sender tears down and comes back.
+    auto events = a.members().subscribe();
+    proxy.reset_all();
+    REQUIRE(wait_event(*events, membership_event_kind::node_up, "b"));
+    auto after_reset = get_metrics();
+    CHECK(after_reset.at("hearth_cluster_reconnects_total{peer=\"b\"}") >= 1);
+    CHECK(after_reset.at("hearth_cluster_link_up{peer=\"b\"}") == 1);
+    CHECK(after_reset.at("hearth_cluster_link_up{peer=\"c\"}") == 1);
+
+    // Misaddressed: frames for another node and for an old incarnation.
+    raw_peer p(f.at("a").port);
+    const auto incarnation = p.handshake(with_c, "x", "a");
+    p.send_call("a", incarnation ^ 1);
+    p.send_call("zzz", incarnation);
+    REQUIRE(eventually([&] { return a.misaddressed_frames() == 2; }, 5000ms));
+    auto last = get_metrics();
+    CHECK(last.at("hearth_cluster_misaddressed_frames_total") == 2);
+    CHECK(last.at("hearth_calls_total{code=\"ok\"}") >= 1);
+    // Counters never go down.
+    for (const auto& [key, value] : before.samples) {
+        const auto name = key.substr(0, key.find('{'));
+        if (before.types[name] == "counter" && last.samples.count(key)) CHECK(last.at(key) >= value);
+    }
+    admin.stop();
+    f.at("a").n->stop();
+}
