@@ -31,6 +31,11 @@ std::string_view service_of(std::string_view address) {
     return at == std::string_view::npos ? address : address.substr(0, at);
 }
 
+// The timers exist only while run() does (see sender::run); commands arriving later find none.
+void cancel_timer(std::optional<asio::steady_timer>& t) {
+    if (t) t->cancel();
+}
+
 std::chrono::milliseconds handshake_limit(const cluster_options& o, std::chrono::milliseconds heartbeat) {
     if (o.handshake_timeout.count() > 0) return o.handshake_timeout;
     return std::max(3 * heartbeat, std::chrono::milliseconds(1000));
@@ -48,9 +53,6 @@ sender::sender(cluster& owner, std::string peer, std::optional<endpoint> address
       ex_(owner.owner().worker_at(worker).executor()),
       log_(owner.owner().make_logger("cluster")),
       address_(std::move(address)),
-      wake_timer_(ex_),
-      watchdog_timer_(ex_),
-      command_timer_(ex_),
       backoff_(owner.options().backoff_base, owner.options().backoff_cap, owner.options().jitter_seed),
       failure_log_(owner.options().log_interval),
       self_name_(owner.owner().name()) {
@@ -92,7 +94,7 @@ void sender::wake_writer() {
     if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
     asio::post(ex_, [self = shared_from_this()] {
         self->wake_pending_.store(false, std::memory_order_release);
-        self->wake_timer_.cancel();
+        cancel_timer(self->wake_timer_);
     });
 }
 
@@ -153,7 +155,7 @@ void sender::leave() {
     post_command([](sender& s) {
         if (s.link_open_) {
             s.leave_pending_ = true;
-            s.wake_timer_.cancel();
+            cancel_timer(s.wake_timer_);
         } else {
             s.leave_written_.store(true);  // nothing to tell: no link
         }
@@ -209,7 +211,7 @@ void sender::abort_link(const std::string& reason) {
         link_failure_ = reason;
         detail::shutdown_and_close(*socket_);
     }
-    command_timer_.cancel();
+    cancel_timer(command_timer_);
 }
 
 void sender::close_link(const std::string& reason) {
@@ -218,8 +220,8 @@ void sender::close_link(const std::string& reason) {
     link_failure_ = reason;
     set_state(link_state::tearing_down);
     if (socket_) detail::shutdown_and_close(*socket_);
-    wake_timer_.cancel();
-    watchdog_timer_.cancel();
+    cancel_timer(wake_timer_);
+    cancel_timer(watchdog_timer_);
 }
 
 void sender::fail_in_flight(const std::string& why) {
@@ -260,12 +262,30 @@ void sender::fail_queue(const std::string& why, bool close_queue) {
 
 awaitable<void> sender::run() {
     auto self = shared_from_this();
+    // The sender's io objects live exactly as long as this coroutine: the node destroys its
+    // workers' io_contexts before it releases the transport (and with it this sender), so a
+    // timer or socket still owned by the sender then would be destroyed after its service
+    // (a use-after-free that the sanitizer build found). When run() ends, or its frame is
+    // destroyed by the workers' teardown, the guard releases them on the worker.
+    wake_timer_.emplace(ex_);
+    watchdog_timer_.emplace(ex_);
+    command_timer_.emplace(ex_);
+    struct io_guard {
+        sender& s;
+        ~io_guard() {
+            if (s.socket_) detail::shutdown_and_close(*s.socket_);
+            s.socket_.reset();
+            s.wake_timer_.reset();
+            s.watchdog_timer_.reset();
+            s.command_timer_.reset();
+        }
+    } guard{*this};
     for (;;) {
         if (removed_ || stopped_) break;
         if (!address_) {
             set_state(link_state::idle);
-            command_timer_.expires_at(clock::time_point::max());
-            co_await command_timer_.async_wait(tuple_awaitable);
+            command_timer_->expires_at(clock::time_point::max());
+            co_await command_timer_->async_wait(tuple_awaitable);
             continue;
         }
         reconnect_now_ = false;
@@ -281,8 +301,8 @@ awaitable<void> sender::run() {
             backoff_history_.push_back(delay);
             if (backoff_history_.size() > 32) backoff_history_.pop_front();
         }
-        command_timer_.expires_after(delay);
-        co_await command_timer_.async_wait(tuple_awaitable);
+        command_timer_->expires_after(delay);
+        co_await command_timer_->async_wait(tuple_awaitable);
     }
     set_state(link_state::stopped);
     fail_queue(removed_ ? "Node '" + peer_ + "' was removed from the cluster." : "This node is stopping.",
@@ -625,8 +645,8 @@ awaitable<void> sender::writer() {
                 (void)encode(f, wbuf_);
                 frames = 1;
             } else {
-                wake_timer_.expires_at(last_write_ + heartbeat_);
-                co_await wake_timer_.async_wait(tuple_awaitable);
+                wake_timer_->expires_at(last_write_ + heartbeat_);
+                co_await wake_timer_->async_wait(tuple_awaitable);
                 continue;
             }
         }
@@ -648,8 +668,8 @@ awaitable<void> sender::watchdog() {
     auto self = shared_from_this();
     const auto window = peer_heartbeat_ * owner_.options().silent_intervals;
     for (;;) {
-        watchdog_timer_.expires_after(peer_heartbeat_);
-        co_await watchdog_timer_.async_wait(tuple_awaitable);
+        watchdog_timer_->expires_after(peer_heartbeat_);
+        co_await watchdog_timer_->async_wait(tuple_awaitable);
         if (!link_open_) co_return;
         const auto now = clock::now();
         if (now - last_read_ > window) {

@@ -115,9 +115,10 @@ class sender : public std::enable_shared_from_this<sender> {
     bool leave_pending_ = false;
     std::string link_failure_;
     std::optional<asio::ip::tcp::socket> socket_;
-    asio::steady_timer wake_timer_;
-    asio::steady_timer watchdog_timer_;
-    asio::steady_timer command_timer_;
+    // Created by run() and destroyed when it ends (see run()).
+    std::optional<asio::steady_timer> wake_timer_;
+    std::optional<asio::steady_timer> watchdog_timer_;
+    std::optional<asio::steady_timer> command_timer_;
     frame_decoder decoder_;
     std::string wbuf_;
     std::vector<outbound_message> batch_;  // taken from queue_; [batch_pos_, end) not yet written
