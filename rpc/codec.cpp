@@ -21,6 +21,34 @@ std::optional<codec> codec_from_string(std::string_view name) noexcept {
     return std::nullopt;
 }
 
+namespace {
+/// Printable ASCII that JSON writes as itself inside a string.
+bool plain_char(char ch) noexcept {
+    const auto u = static_cast<unsigned char>(ch);
+    return u >= 0x20 && u < 0x7f && ch != '"' && ch != '\\';
+}
+}  // namespace
+
+std::optional<std::string> encode_plain_json_string(std::string_view s) {
+    for (char ch : s)
+        if (!plain_char(ch)) return std::nullopt;
+    std::string out;
+    out.reserve(s.size() + 2);
+    out += '"';
+    out.append(s);
+    out += '"';
+    return out;
+}
+
+bool decode_plain_json_string(std::string_view bytes, std::string& out) {
+    if (bytes.size() < 2 || bytes.front() != '"' || bytes.back() != '"') return false;
+    const auto inner = bytes.substr(1, bytes.size() - 2);
+    for (char ch : inner)
+        if (!plain_char(ch)) return false;
+    out.assign(inner);
+    return true;
+}
+
 std::string encode_json(codec c, const nlohmann::json& doc) {
     switch (c) {
         case codec::json:

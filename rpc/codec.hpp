@@ -26,18 +26,34 @@ std::string encode_json(codec c, const nlohmann::json& doc);
 /// Decodes bytes into a JSON document; bad_request with a message on malformed input.
 result<nlohmann::json> decode_json(codec c, std::string_view bytes);
 
+/// Fast paths for plain strings in JSON, the commonest payload of opaque game data: a string
+/// of printable ASCII without quotes or backslashes is written and read without building a
+/// JSON document (nlohmann handles a string one character at a time). Anything else returns
+/// nullopt / false and takes the general path, so the bytes are identical either way.
+std::optional<std::string> encode_plain_json_string(std::string_view s);
+bool decode_plain_json_string(std::string_view bytes, std::string& out);
+
 /// Encodes any JSON-convertible value (nlohmann's to_json).
 template <class T>
 std::string encode(codec c, const T& value) {
-    if constexpr (std::is_same_v<T, nlohmann::json>)
+    if constexpr (std::is_same_v<T, nlohmann::json>) {
         return encode_json(c, value);
-    else
+    } else {
+        if constexpr (std::is_same_v<T, std::string>) {
+            if (c == codec::json)
+                if (auto fast = encode_plain_json_string(value)) return std::move(*fast);
+        }
         return encode_json(c, nlohmann::json(value));
+    }
 }
 
 /// Decodes bytes into T (nlohmann's from_json); bad_request when the bytes or the shape are wrong.
 template <class T>
 result<T> decode(codec c, std::string_view bytes) {
+    if constexpr (std::is_same_v<T, std::string>) {
+        std::string out;
+        if (c == codec::json && decode_plain_json_string(bytes, out)) return out;
+    }
     auto doc = decode_json(c, bytes);
     if (!doc) return std::move(doc).error();
     if constexpr (std::is_same_v<T, nlohmann::json>) {

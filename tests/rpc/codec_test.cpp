@@ -34,3 +34,24 @@ TEST_CASE("malformed payloads are bad_request, never a throw") {
     REQUIRE_FALSE(wrong_shape);
     REQUIRE(wrong_shape.code() == errc::bad_request);
 }
+
+TEST_CASE("plain strings take the JSON fast path and match the general encoding byte for byte") {
+    for (std::string s : {std::string(""), std::string("hello world"), std::string(4096, 'p'),
+                          std::string("a\"b"), std::string("back\\slash"), std::string("tab\there"),
+                          std::string("caf\xc3\xa9"), std::string("\x01ctl")}) {
+        const auto bytes = encode(codec::json, s);
+        CHECK(bytes == encode_json(codec::json, nlohmann::json(s)));
+        auto back = decode<std::string>(codec::json, bytes);
+        REQUIRE(back);
+        CHECK(*back == s);
+    }
+    CHECK(encode_plain_json_string("ok").has_value());
+    CHECK_FALSE(encode_plain_json_string("no\"pe").has_value());
+    std::string out;
+    CHECK(decode_plain_json_string("\"abc\"", out));
+    CHECK(out == "abc");
+    CHECK_FALSE(decode_plain_json_string("\"a\\\"b\"", out));  // escapes take the general path
+    CHECK_FALSE(decode_plain_json_string("abc", out));
+    auto not_a_string = decode<std::string>(codec::json, "42");
+    CHECK(not_a_string.code() == errc::bad_request);
+}
