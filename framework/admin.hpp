@@ -87,6 +87,7 @@ class admin_server {
     /// address cannot be bound. The node must be running.
     void start();
     /// Stops accepting and closes the listener (connections in progress finish).
+    /// Destroy the server only after its node has stopped: its connections refer to it.
     void stop();
 
     std::uint16_t port() const noexcept { return port_.load(); }

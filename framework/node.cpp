@@ -37,7 +37,7 @@ std::string describe(std::exception_ptr e) {
 
 /// A request from another node: the payload is decoded by the handler, on the service's
 /// worker, and the reply goes back through the transport's callback.
-class remote_request final : public detail::inbound {
+class remote_request final : public detail::inbound, public detail::encoded_target {
   public:
     remote_request(service& target, node::inbound_request&& r)
         : inbound(target, {}, std::move(r.context)),
@@ -61,24 +61,18 @@ class remote_request final : public detail::inbound {
                    rpc::error{rpc::errc::timeout, "The call's deadline passed before its handler started."});
             return {};
         }
-        return run(w, h);
-    }
-
-    awaitable<void> run(worker& w, detail::handler_base* h) {
-        detail::encoded_outcome out;
-        std::exception_ptr failure;
-        try {
-            out = co_await h->invoke_encoded(context_, codec_, payload_);
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        if (failure) out.error = handler_failure(w, failure);
-        if (reply_) reply_(remote_outcome{std::move(out.error), codec_, std::move(out.payload)});
+        worker_ = &w;
+        return h->run_encoded(context_, codec_, payload_, *this);
     }
 
     void reject(worker&, rpc::error e) override {
         if (reply_) reply_(remote_outcome{std::move(e), codec_, {}});
     }
+
+    void reply(detail::encoded_outcome&& out) override {
+        if (reply_) reply_(remote_outcome{std::move(out.error), codec_, std::move(out.payload)});
+    }
+    rpc::error failed(std::exception_ptr e) override { return handler_failure(*worker_, e); }
 
   private:
     std::string route_storage_;
@@ -86,6 +80,7 @@ class remote_request final : public detail::inbound {
     std::string payload_;
     clock::time_point deadline_;
     std::function<void(remote_outcome)> reply_;
+    worker* worker_ = nullptr;
 };
 
 /// A remote reply, run on the caller's worker.
@@ -197,8 +192,10 @@ node::~node() {
         request_stop();
         wait();
     }
-    // Coroutines still suspended on the workers go first (they may touch their services),
-    // then the io_contexts (inside each worker), then the services.
+    // The transport (the cluster) lets go of its sockets and timers while the io_contexts
+    // still exist; then coroutines still suspended on the workers go (they may touch their
+    // services), then the io_contexts (inside each worker), then the services.
+    set_transport(nullptr);
     for (auto& w : workers_) w->teardown();
     workers_.clear();
     services_.clear();

@@ -24,16 +24,29 @@ struct encoded_outcome {
     std::string payload;
 };
 
+/// Where a handler run for an encoded request sends its outcome (implemented by the request
+/// message that came from another node or from call_encoded()).
+class encoded_target {
+  public:
+    virtual void reply(encoded_outcome&& out) = 0;
+    /// Logs a handler's exception and returns the error the caller gets.
+    virtual rpc::error failed(std::exception_ptr e) = 0;
+
+  protected:
+    ~encoded_target() = default;
+};
+
 class handler_base {
   public:
     explicit handler_base(const void* tag) : tag_(tag) {}
     virtual ~handler_base() = default;
     const void* tag() const noexcept { return tag_; }
 
-    /// Decodes the request, runs the handler, encodes the response (remote callers).
-    /// Exceptions from the handler propagate to the caller of this function.
-    virtual awaitable<encoded_outcome> invoke_encoded(const call_context& ctx, rpc::codec c,
-                                                      std::string_view payload) = 0;
+    /// Decodes, runs the handler and encodes its outcome for `to`, in one coroutine frame
+    /// besides the handler's own (the hot path of remote calls and gate requests). A payload
+    /// that does not decode is answered bad_request without running the handler.
+    virtual awaitable<void> run_encoded(const call_context& ctx, rpc::codec c, std::string_view payload,
+                                        encoded_target& to) = 0;
 
   private:
     const void* tag_;
@@ -55,27 +68,9 @@ template <class Req, class Resp>
 class typed_handler : public handler_base {
   public:
     typed_handler() : handler_base(&type_tag_v<Req, Resp>) {}
-    virtual awaitable<result<Resp>> invoke(const call_context& ctx, Req req) = 0;
     /// Runs the handler for a local caller and hands the outcome to `to`; one coroutine frame
     /// besides the handler's own (this is the hot path of local calls).
     virtual awaitable<void> run_local(const call_context& ctx, Req req, reply_target<Resp>& to) = 0;
-
-    awaitable<encoded_outcome> invoke_encoded(const call_context& ctx, rpc::codec c,
-                                              std::string_view payload) override {
-        encoded_outcome out;
-        auto req = rpc::decode<Req>(c, payload);
-        if (!req) {
-            out.error = std::move(req).error();
-            co_return out;
-        }
-        auto r = co_await invoke(ctx, std::move(*req));
-        if (!r) {
-            out.error = std::move(r).error();
-        } else if constexpr (!std::is_void_v<Resp>) {
-            out.payload = rpc::encode(c, *r);
-        }
-        co_return out;
-    }
 };
 
 template <class T>
@@ -106,16 +101,32 @@ class handler_impl final : public typed_handler<Req, Resp> {
   public:
     explicit handler_impl(F f) : f_(std::move(f)) {}
 
-    awaitable<result<Resp>> invoke(const call_context& ctx, Req req) override {
+    awaitable<void> run_encoded(const call_context& ctx, rpc::codec c, std::string_view payload,
+                                encoded_target& to) override {
         using R = typename handler_return_t<F, Req>::type;
-        if constexpr (std::is_same_v<R, awaitable<result<Resp>>>) {
-            if constexpr (std::is_invocable_v<F&, const call_context&, Req&&>)
-                return std::invoke(f_, ctx, std::move(req));
-            else
-                return std::invoke(f_, std::move(req));
-        } else {
-            return wrap(ctx, std::move(req));
+        encoded_outcome out;
+        auto req = rpc::decode<Req>(c, payload);
+        if (!req) {
+            out.error = std::move(req).error();
+            to.reply(std::move(out));
+            co_return;
         }
+        std::exception_ptr failure;
+        try {
+            if constexpr (std::is_void_v<Resp> && std::is_same_v<R, awaitable<void>>) {
+                co_await call_f(ctx, std::move(*req));
+            } else {
+                result<Resp> r = co_await call_f(ctx, std::move(*req));
+                if (!r)
+                    out.error = std::move(r).error();
+                else if constexpr (!std::is_void_v<Resp>)
+                    out.payload = rpc::encode(c, *r);
+            }
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) out.error = to.failed(failure);
+        to.reply(std::move(out));
     }
 
     awaitable<void> run_local(const call_context& ctx, Req req, reply_target<Resp>& to) override {
@@ -142,21 +153,6 @@ class handler_impl final : public typed_handler<Req, Resp> {
             return std::invoke(f_, ctx, std::move(req));
         else
             return std::invoke(f_, std::move(req));
-    }
-
-    awaitable<result<Resp>> wrap(const call_context& ctx, Req req) {
-        if constexpr (std::is_void_v<Resp>) {
-            if constexpr (std::is_invocable_v<F&, const call_context&, Req&&>)
-                co_await std::invoke(f_, ctx, std::move(req));
-            else
-                co_await std::invoke(f_, std::move(req));
-            co_return result<void>{};
-        } else {
-            if constexpr (std::is_invocable_v<F&, const call_context&, Req&&>)
-                co_return co_await std::invoke(f_, ctx, std::move(req));
-            else
-                co_return co_await std::invoke(f_, std::move(req));
-        }
     }
 
     F f_;
