@@ -340,9 +340,10 @@ awaitable<bool> sender::establish(std::string& why) {
     }
     if (ok && !removed_ && !stopped_ && !reconnect_now_) {
         link_open_ = true;
+        // Count the link before announcing it: whoever sees `up` sees the counter too.
+        if (links_up_.fetch_add(1) > 0) reconnects_->add();
         set_state(link_state::up);
         up_since_ = last_read_ = last_write_ = clock::now();
-        if (links_up_.fetch_add(1) > 0) reconnects_->add();
         peer_left_.store(false);
         leave_written_.store(false);
         log_->info("link to '{}' is up (incarnation {:016x})", peer_, link_incarnation_);
