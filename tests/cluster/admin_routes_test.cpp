@@ -41,7 +41,7 @@ struct admin_cluster {
         admin = std::make_unique<admin_server>(*f.at("a").n, ac);
         register_admin_routes(*admin, *f.at("a").c, file);
         admin->start();
-        REQUIRE(wait_up(*f.at("a").c, "b"));
+        REQUIRE(wait_sender_up(*f.at("a").c, "b"));
     }
     // admin_server::stop() posts the close to the node's worker: stop the node before the
     // server is destroyed so that post cannot outlive it.

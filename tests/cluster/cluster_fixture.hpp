@@ -139,6 +139,17 @@ inline bool wait_up(cluster& c, const std::string& peer, std::chrono::millisecon
     return hearth::testing::eventually([&] { return c.members().state(peer) == node_state::up; }, deadline);
 }
 
+/// Waits until this node's own sender has a link up to `peer`. (Membership can report `up`
+/// earlier: the peer's inbound link reaching this node's agent also proves the peer alive.)
+inline bool wait_sender_up(cluster& c, const std::string& peer, std::chrono::milliseconds deadline = 5000ms) {
+    return hearth::testing::eventually(
+        [&] {
+            auto s = c.stats(peer);
+            return s && s->links_up >= 1 && c.members().state(peer) == node_state::up;
+        },
+        deadline);
+}
+
 inline result<hearth::testing::echo_resp> echo_call(hearth::node& from, const std::string& address,
                                                     std::string text,
                                                     std::chrono::milliseconds timeout = 2000ms) {

@@ -71,7 +71,7 @@ TEST_CASE("reload with a changed address reconnects there; unchanged links keep 
     f.start("c", cfg);
     auto& a = *f.at("a").n;
     REQUIRE(wait_up(ac, "b"));
-    REQUIRE(wait_up(ac, "c"));
+    REQUIRE(wait_sender_up(ac, "c"));
     const auto c_links = ac.stats("c")->links_up;
 
     // A slow call to c spans the reload: c is unchanged, so it completes normally.
@@ -114,7 +114,7 @@ TEST_CASE("reload rejects invalid configurations and is idempotent", "[cluster][
     auto& ac = *f.at("a").c;
     f.start("a", cfg);
     f.start("b", cfg);
-    REQUIRE(wait_up(ac, "b"));
+    REQUIRE(wait_sender_up(ac, "b"));
     const auto links = ac.stats("b")->links_up;
 
     auto garbage = ac.reload(std::string_view("{\"cluster\": \"test\", \"nodes\": 5"));
