@@ -185,6 +185,10 @@ TEST_CASE("metrics of live cluster nodes: families declared, counters move") {
     auto events = a.members().subscribe();
     proxy.reset_all();
     REQUIRE(wait_event(*events, membership_event_kind::node_up, "b"));
+    // `node_up` can come from b's inbound link before this node's sender is back: wait for the
+    // sender's own link before reading its counters.
+    REQUIRE(wait_sender_up(a, "b"));
+    REQUIRE(hearth::testing::eventually([&] { return a.stats("b")->links_up >= 2; }));
     auto after_reset = get_metrics();
     CHECK(after_reset.at("hearth_cluster_reconnects_total{peer=\"b\"}") >= 1);
     CHECK(after_reset.at("hearth_cluster_link_up{peer=\"b\"}") == 1);
