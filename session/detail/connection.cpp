@@ -30,7 +30,13 @@ void log_task_failure(worker& w, std::exception_ptr e) {
 }  // namespace
 
 connection::connection(gate& g, worker& w, std::uint64_t id, transport_kind kind)
-    : gate_(g), worker_(w), id_(id), kind_(kind), wake_(w.context()), timer_(w.context()) {
+    : decoder_(g.options().max_packet_body),
+      gate_(g),
+      worker_(w),
+      id_(id),
+      kind_(kind),
+      wake_(w.context()),
+      timer_(w.context()) {
     accepted_at_ = last_inbound_ = clock::now();
 }
 
@@ -526,9 +532,7 @@ namespace {
 class tcp_connection final : public connection {
   public:
     tcp_connection(gate& g, worker& w, std::uint64_t id, asio::ip::tcp::socket s)
-        : connection(g, w, id, transport_kind::tcp),
-          socket_(std::move(s)),
-          decoder_(g.options().max_packet_body) {
+        : connection(g, w, id, transport_kind::tcp), socket_(std::move(s)) {
         boost::system::error_code ec;
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
         auto ep = socket_.remote_endpoint(ec);
@@ -549,31 +553,7 @@ class tcp_connection final : public connection {
   private:
     static awaitable<void> reader(std::shared_ptr<tcp_connection> self) {
         auto& c = *self;
-        packet p;
-        std::error_code perr;
-        for (;;) {
-            constexpr std::size_t chunk = 8192;
-            char* buf = c.decoder_.prepare(chunk);
-            auto [ec, n] = co_await c.socket_.async_read_some(asio::buffer(buf, chunk), tuple_awaitable);
-            if (ec) break;
-            c.decoder_.commit(n);
-            c.on_bytes_in(n);
-            bool stop = false;
-            while (!stop && c.decoder_.next(p, perr)) {
-                switch (c.on_packet(p)) {
-                    case next_step::more:
-                        break;
-                    case next_step::validate:
-                        co_await c.run_validator();
-                        break;
-                    case next_step::stop:
-                        stop = true;
-                        break;
-                }
-            }
-            if (perr) c.on_protocol_error(perr);
-            if (stop || c.stopped_) break;
-        }
+        co_await c.read_packets(c.socket_, 8192);
         c.close("client closed");
         c.coroutine_exited();
     }
@@ -624,7 +604,6 @@ class tcp_connection final : public connection {
     }
 
     asio::ip::tcp::socket socket_;
-    packet_decoder decoder_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -73,6 +74,13 @@ class connection : public std::enable_shared_from_this<connection> {
     void on_protocol_error(std::error_code ec);
     void on_bytes_in(std::size_t n);
 
+    /// The read loop both transports share: read up to `chunk` bytes into the packet decoder,
+    /// handle every complete packet, and return on a read error, a protocol error or a stop.
+    /// (A WebSocket is read as a byte stream: a message may carry several packets, and a packet
+    /// split across messages is reassembled by the decoder.)
+    template <class Stream>
+    awaitable<void> read_packets(Stream& stream, std::size_t chunk);
+
     /// Transport hooks.
     virtual void shutdown_send() = 0;
     virtual void shutdown_and_close() = 0;
@@ -95,9 +103,10 @@ class connection : public std::enable_shared_from_this<connection> {
     void begin_coroutines(int n) noexcept { running_ = n; }
     void arm_timer();
 
-    bool stopped_ = false;  // close() ran: the socket is shut
-    bool kicking_ = false;  // a kick is queued: no more output, close once flushed
-    bool flushed_ = false;  // the kick is written and the send side shut
+    packet_decoder decoder_;  // inbound bytes of this session (read_packets)
+    bool stopped_ = false;    // close() ran: the socket is shut
+    bool kicking_ = false;    // a kick is queued: no more output, close once flushed
+    bool flushed_ = false;    // the kick is written and the send side shut
     gate& gate_;
     worker& worker_;
     std::string remote_;
@@ -156,6 +165,35 @@ class connection : public std::enable_shared_from_this<connection> {
 /// Creates a TCP connection on worker `w` (the socket was accepted onto w's io_context).
 std::shared_ptr<connection> make_tcp_connection(gate& g, worker& w, std::uint64_t id,
                                                 asio::ip::tcp::socket socket);
+
+template <class Stream>
+awaitable<void> connection::read_packets(Stream& stream, std::size_t chunk) {
+    packet p;
+    std::error_code perr;
+    for (;;) {
+        char* buf = decoder_.prepare(chunk);
+        auto [ec, n] =
+            co_await stream.async_read_some(asio::buffer(buf, chunk), asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        decoder_.commit(n);
+        on_bytes_in(n);
+        bool stop = false;
+        while (!stop && decoder_.next(p, perr)) {
+            switch (on_packet(p)) {
+                case next_step::more:
+                    break;
+                case next_step::validate:
+                    co_await run_validator();
+                    break;
+                case next_step::stop:
+                    stop = true;
+                    break;
+            }
+        }
+        if (perr) on_protocol_error(perr);
+        if (stop || stopped_) co_return;
+    }
+}
 
 }  // namespace detail
 }  // namespace hearth::session

@@ -28,9 +28,7 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 class ws_connection final : public connection {
   public:
     ws_connection(gate& g, worker& w, std::uint64_t id, websocket::stream<tcp::socket> ws)
-        : connection(g, w, id, transport_kind::ws),
-          ws_(std::move(ws)),
-          decoder_(g.options().max_packet_body) {
+        : connection(g, w, id, transport_kind::ws), ws_(std::move(ws)) {
         boost::system::error_code ec;
         auto ep = beast::get_lowest_layer(ws_).remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -50,35 +48,9 @@ class ws_connection final : public connection {
     }
 
   private:
-    // The WebSocket stream is read as a byte stream: a message may carry several packets, and a
-    // packet split across messages is reassembled by the decoder.
     static awaitable<void> reader(std::shared_ptr<ws_connection> self) {
         auto& c = *self;
-        packet p;
-        std::error_code perr;
-        for (;;) {
-            constexpr std::size_t chunk = 4096;
-            char* buf = c.decoder_.prepare(chunk);
-            auto [ec, n] = co_await c.ws_.async_read_some(asio::buffer(buf, chunk), tuple_awaitable);
-            if (ec) break;
-            c.decoder_.commit(n);
-            c.on_bytes_in(n);
-            bool stop = false;
-            while (!stop && c.decoder_.next(p, perr)) {
-                switch (c.on_packet(p)) {
-                    case next_step::more:
-                        break;
-                    case next_step::validate:
-                        co_await c.run_validator();
-                        break;
-                    case next_step::stop:
-                        stop = true;
-                        break;
-                }
-            }
-            if (perr) c.on_protocol_error(perr);
-            if (stop || c.stopped_) break;
-        }
+        co_await c.read_packets(c.ws_, 4096);
         c.close("client closed");
         c.coroutine_exited();
     }
@@ -133,7 +105,6 @@ class ws_connection final : public connection {
     }
 
     websocket::stream<tcp::socket> ws_;
-    packet_decoder decoder_;
 };
 
 std::string_view content_type_of(std::string_view path) {
