@@ -225,7 +225,8 @@ awaitable<bool> agent::handshake() {
     co_return true;
 }
 
-void agent::dispatch(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker) {
+void agent::collect(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker,
+                    clock::time_point now) {
     if (r.target_node != node_.name() || r.target_incarnation != node_.incarnation()) {
         owner_.count_misaddressed();
         if (misaddressed_log_.allow())
@@ -237,27 +238,35 @@ void agent::dispatch(const request_frame& r, bool is_call, std::uint64_t call_id
                 r.target_incarnation, node_.name(), node_.incarnation(), misaddressed_log_.suppressed());
         return;
     }
-    node::inbound_request in;
-    in.service.assign(r.target_service);
-    in.route.assign(r.route);
-    in.codec = owner_.codec();
-    in.payload.assign(r.payload);
-    if (!r.source_service.empty()) {
-        in.context.source.reserve(r.source_service.size() + 1 + peer_.size());
-        in.context.source.append(r.source_service).append("@").append(peer_);
-    }
+    if (!batch_.empty() && r.target_service != batch_service_) flush_batch();
+    batch_service_ = r.target_service;
+    auto& e = batch_.emplace_back();
+    e.route = r.route;
+    e.payload = r.payload;
+    e.source = r.source_service;
     if (r.origin) {
         auto o = std::make_shared<hearth::client_origin>();
         o->gate_node.assign(r.origin->gate_node);
         o->session_id = r.origin->session_id;
         o->uid.assign(r.origin->uid);
-        in.context.client = std::move(o);
+        e.client = std::move(o);
     }
-    if (is_call)
-        in.reply = [self = shared_from_this(), call_id, worker](remote_outcome o) {
-            self->send_reply(call_id, worker, o);
-        };
-    node_.dispatch_inbound(std::move(in));
+    if (r.deadline_ms != 0) e.deadline = now + std::chrono::milliseconds(r.deadline_ms);
+    e.one_way = !is_call;
+    e.call_id = call_id;
+    e.reply_worker = worker;
+}
+
+void agent::flush_batch() {
+    if (batch_.empty()) return;
+    node::inbound_batch b;
+    b.service = batch_service_;
+    b.codec = owner_.codec();
+    b.source_node = peer_;
+    b.entries = batch_;
+    b.replies = shared_from_this();
+    node_.dispatch_inbound(std::move(b));
+    batch_.clear();
 }
 
 awaitable<void> agent::reader() {
@@ -272,12 +281,16 @@ awaitable<void> agent::reader() {
                                               : "Reading failed: " + ec.message() + ".");
             co_return;
         }
-        last_read_ = clock::now();
+        const auto now = clock::now();
+        last_read_ = now;
         bytes_in_->add(n);
         std::uint64_t frames = 0;
+        // Requests are collected and handed to the node in batches (one per target service
+        // run, at most one read's worth); anything else first flushes what came before it.
         for (;;) {
             auto f = decoder_.next();
             if (!f) {
+                flush_batch();
                 log_->warn("link from '{}': invalid frame: {}", peer_, f.error().message);
                 close_link("The peer sent an invalid frame: " + f.error().message);
                 co_return;
@@ -286,10 +299,15 @@ awaitable<void> agent::reader() {
             ++frames;
             auto& fr = **f;
             if (auto* c = std::get_if<call_frame>(&fr)) {
-                dispatch(*c, true, c->call_id, c->reply_to_worker);
-            } else if (auto* nf = std::get_if<notify_frame>(&fr)) {
-                dispatch(*nf, false, 0, 0);
-            } else if (std::holds_alternative<heartbeat_frame>(fr)) {
+                collect(*c, true, c->call_id, c->reply_to_worker, now);
+                continue;
+            }
+            if (auto* nf = std::get_if<notify_frame>(&fr)) {
+                collect(*nf, false, 0, 0, now);
+                continue;
+            }
+            flush_batch();
+            if (std::holds_alternative<heartbeat_frame>(fr)) {
             } else if (std::holds_alternative<leave_frame>(fr)) {
                 owner_.peer_leaving(peer_);
             } else if (auto* rj = std::get_if<reject_frame>(&fr)) {
@@ -301,6 +319,7 @@ awaitable<void> agent::reader() {
                 co_return;
             }
         }
+        flush_batch();
         frames_in_->add(frames);
     }
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,7 +26,7 @@
 
 namespace hearth::cluster {
 
-class agent : public std::enable_shared_from_this<agent> {
+class agent final : public std::enable_shared_from_this<agent>, public node::inbound_replies {
   public:
     agent(cluster& owner, asio::ip::tcp::socket socket, unsigned worker);
     agent(const agent&) = delete;
@@ -39,6 +40,10 @@ class agent : public std::enable_shared_from_this<agent> {
     void leave();
     /// Queues the reply to a call for the writer; any thread. Dropped when the link is closed.
     void send_reply(std::uint64_t call_id, std::uint32_t worker, const remote_outcome& outcome);
+    /// node::inbound_replies: the outcome of a call this agent dispatched.
+    void reply(std::uint64_t call_id, std::uint32_t worker, remote_outcome&& outcome) override {
+        send_reply(call_id, worker, outcome);
+    }
 
     const std::string& peer() const noexcept { return peer_; }
     bool leave_written() const noexcept { return leave_written_.load(); }
@@ -51,7 +56,12 @@ class agent : public std::enable_shared_from_this<agent> {
     awaitable<void> watchdog();
     void close_link(const std::string& reason);
     void wake_writer();
-    void dispatch(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker);
+    /// Adds a call or notify to the batch for the node (or drops it when misaddressed).
+    void collect(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker,
+                 clock::time_point now);
+    /// Hands the collected requests to the node. Their views point into the decoder's buffer:
+    /// this runs before the next read.
+    void flush_batch();
 
     cluster& owner_;
     node& node_;
@@ -76,6 +86,8 @@ class agent : public std::enable_shared_from_this<agent> {
     asio::steady_timer wake_timer_;
     asio::steady_timer watchdog_timer_;
     frame_decoder decoder_;
+    std::vector<node::inbound_entry> batch_;  // consecutive requests for batch_service_
+    std::string_view batch_service_;
     std::string wbuf_;
     clock::time_point last_read_{}, last_write_{};
     std::chrono::milliseconds heartbeat_{1000};

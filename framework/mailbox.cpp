@@ -122,7 +122,7 @@ void mailbox::run_one(detail::message* m) {
 }
 
 void mailbox::discard() {
-    while (detail::message* m = pop_remote()) delete m;
+    while (detail::message* m = pop_remote()) m->dispose();
     local_.clear();
 }
 

@@ -11,6 +11,7 @@
 
 #include "framework/address.hpp"
 #include "framework/detail/inbound.hpp"
+#include "framework/detail/remote_batch.hpp"
 #include "framework/log.hpp"
 #include "framework/metrics.hpp"
 #include "framework/service.hpp"
@@ -35,53 +36,21 @@ std::string describe(std::exception_ptr e) {
     }
 }
 
-/// A request from another node: the payload is decoded by the handler, on the service's
-/// worker, and the reply goes back through the transport's callback.
-class remote_request final : public detail::inbound, public detail::encoded_target {
+/// Replies to calls that were dispatched into this node by this node (deliver_reply).
+class node_replies final : public node::inbound_replies {
   public:
-    remote_request(service& target, node::inbound_request&& r)
-        : inbound(target, {}, std::move(r.context)),
-          route_storage_(std::move(r.route)),
-          codec_(r.codec),
-          payload_(std::move(r.payload)),
-          deadline_(r.deadline),
-          reply_(std::move(r.reply)) {
-        route_ = route_storage_;
+    explicit node_replies(node& n) : node_(n) {}
+    void reply(std::uint64_t call_id, std::uint32_t worker, remote_outcome&& outcome) override {
+        node_.deliver_reply(reply_address{worker, call_id}, std::move(outcome));
     }
-
-    awaitable<void> execute(worker& w) override {
-        detail::handler_base* h = target_.find_handler(route_);
-        if (!h) {
-            reject(w, missing_handler());
-            return {};
-        }
-        if (deadline_ != clock::time_point{} && clock::now() >= deadline_) {
-            // The caller has given up already: running the handler would only waste work.
-            reject(w,
-                   rpc::error{rpc::errc::timeout, "The call's deadline passed before its handler started."});
-            return {};
-        }
-        worker_ = &w;
-        return h->run_encoded(context_, codec_, payload_, *this);
-    }
-
-    void reject(worker&, rpc::error e) override {
-        if (reply_) reply_(remote_outcome{std::move(e), codec_, {}});
-    }
-
-    void reply(detail::encoded_outcome&& out) override {
-        if (reply_) reply_(remote_outcome{std::move(out.error), codec_, std::move(out.payload)});
-    }
-    rpc::error failed(std::exception_ptr e) override { return handler_failure(*worker_, e); }
 
   private:
-    std::string route_storage_;
-    rpc::codec codec_;
-    std::string payload_;
-    clock::time_point deadline_;
-    std::function<void(remote_outcome)> reply_;
-    worker* worker_ = nullptr;
+    node& node_;
 };
+
+/// A batch's block stays alive while any of its handlers runs: a cap keeps one long-suspended
+/// handler from pinning more than this many requests' worth of memory.
+constexpr std::size_t max_batch_items = 64;
 
 /// A remote reply, run on the caller's worker.
 class remote_reply final : public detail::message {
@@ -121,10 +90,14 @@ node::node(node_config config)
     unsigned threads = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
     config_.threads = threads;
     for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+    self_replies_ = std::make_shared<node_replies>(*this);
     register_metrics();
 }
 
 void node::register_metrics() {
+    inbound_refused_ = &metrics_->counter(
+        "hearth_inbound_refused_total",
+        "Notifies from other nodes dropped at once: no such service, or its mailbox was full.");
     // Scrape-time collector: the hot paths keep plain per-worker counters; this sums them.
     metrics_->add_collector([this](metrics_writer& out) {
         auto sum = [this](auto member) {
@@ -477,25 +450,42 @@ void node::deliver_reply(reply_address to, remote_outcome outcome) {
     workers_[to.worker]->post(new remote_reply(to.call_id, std::move(outcome)));
 }
 
-void node::dispatch_inbound(inbound_request&& request) {
-    service* s = find_service(request.service);
+void node::dispatch_inbound(inbound_batch&& batch) {
+    auto entries = batch.entries;
+    if (entries.empty()) return;
+    auto refuse = [&](std::span<inbound_entry> refused, rpc::errc code, const std::string& text) {
+        std::uint64_t dropped = 0;
+        for (auto& e : refused) {
+            if (e.one_way || !batch.replies) {
+                ++dropped;
+                continue;
+            }
+            batch.replies->reply(e.call_id, e.reply_worker,
+                                 remote_outcome{rpc::error{code, text}, batch.codec, {}});
+        }
+        if (dropped) inbound_refused_->add(dropped);
+    };
+    service* s = find_service(batch.service);
     if (!s) {
-        if (request.reply)
-            request.reply(remote_outcome{rpc::error{rpc::errc::not_found, "No service '" + request.service +
-                                                                              "' on node '" + name() + "'."},
-                                         request.codec,
-                                         {}});
+        refuse(entries, rpc::errc::not_found,
+               "No service '" + std::string(batch.service) + "' on node '" + name() + "'.");
         return;
     }
-    if (!s->try_reserve()) {
-        if (request.reply)
-            request.reply(remote_outcome{
-                rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."},
-                request.codec,
-                {}});
-        return;
+    while (!entries.empty()) {
+        const auto take = std::min(entries.size(), max_batch_items);
+        const auto granted = s->try_reserve_up_to(take);
+        if (granted > 0) {
+            inbound_batch part = batch;
+            part.entries = entries.first(granted);
+            s->home().post(detail::remote_batch::create(*s, part, granted));
+        }
+        if (granted < take) {
+            refuse(entries.subspan(granted), rpc::errc::overloaded,
+                   "The mailbox of service '" + s->name() + "' is full.");
+            return;
+        }
+        entries = entries.subspan(granted);
     }
-    s->home().post(new remote_request(*s, std::move(request)));
 }
 
 void log_spawn_failure(node& n, const std::string& what, std::exception_ptr e) noexcept {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -28,6 +29,7 @@ namespace hearth {
 
 class service;
 class metrics;
+class counter;
 
 struct node_config {
     std::string name = "node";
@@ -161,23 +163,54 @@ class node {
     /// A reply that came back from another node. Any thread.
     void deliver_reply(reply_address to, remote_outcome outcome);
 
-    /// A call or notify that came from another node, for a local service.
-    struct inbound_request {
-        std::string service;
-        std::string route;
-        rpc::codec codec = rpc::codec::json;
-        std::string payload;
-        call_context context;
-        /// When the caller stops waiting (from the frame's remaining time); a request whose
+    /// Where the outcomes of inbound calls go (the cluster's agent writes them back on its
+    /// link). Called on the callee service's worker thread, or on the dispatching thread for
+    /// errors known at once; `call_id` and `worker` are the entry's, echoed.
+    class inbound_replies {
+      public:
+        virtual void reply(std::uint64_t call_id, std::uint32_t worker, remote_outcome&& outcome) = 0;
+
+      protected:
+        ~inbound_replies() = default;
+    };
+
+    /// One call or notify for a local service from another node (or an encoded call made on
+    /// this node). The views need to stay valid only during dispatch_inbound().
+    struct inbound_entry {
+        std::string_view route;
+        std::string_view payload;  ///< encoded with the batch's codec
+        std::string_view source;   ///< the caller's service, or its "service@node"; may be empty
+        std::shared_ptr<const client_origin> client;
+        /// When the caller stops waiting (from the frame's remaining time); a call whose
         /// deadline has passed before its handler starts is answered `timeout` without running
         /// the handler. Default: no deadline.
         clock::time_point deadline{};
-        /// Receives the outcome on the service's worker thread; empty for a notify.
-        std::function<void(remote_outcome)> reply;
+        bool one_way = true;             ///< a notify: no reply
+        std::uint64_t call_id = 0;       ///< echoed to inbound_replies::reply
+        std::uint32_t reply_worker = 0;  ///< echoed to inbound_replies::reply
     };
-    /// Dispatches an inbound request. Any thread. Errors that can be known at once (no such
-    /// service, mailbox full) are passed to `reply` before this returns.
-    void dispatch_inbound(inbound_request&& request);
+
+    /// Consecutive requests for one service, typically all those of one socket read.
+    struct inbound_batch {
+        std::string_view service;
+        rpc::codec codec = rpc::codec::json;
+        /// When set, each non-empty entry source becomes "source@source_node".
+        std::string_view source_node;
+        std::span<inbound_entry> entries;
+        /// Required when an entry expects a reply.
+        std::shared_ptr<inbound_replies> replies;
+    };
+
+    /// Dispatches requests for a local service, in order. Any thread. The whole batch costs
+    /// one allocation and one mailbox post (a block holding copies of the routes and payloads
+    /// and one message per request; it is freed when its last handler ends). Errors known at
+    /// once (no such service, mailbox full) go to `replies` before this returns; notifies
+    /// refused that way are counted in hearth_inbound_refused_total.
+    void dispatch_inbound(inbound_batch&& batch);
+
+    /// inbound_replies that deliver into this node (deliver_reply): for encoded calls between
+    /// services of this node and for in-process transports.
+    std::shared_ptr<inbound_replies> replies_to_this_node() const { return self_replies_; }
 
     // ---- internals shared with worker and service ------------------------------------------
     std::uint64_t registry_version() const noexcept {
@@ -209,6 +242,8 @@ class node {
 
     std::shared_ptr<remote_transport> transport_;
     std::atomic<remote_transport*> transport_raw_{nullptr};
+    std::shared_ptr<inbound_replies> self_replies_;
+    hearth::counter* inbound_refused_ = nullptr;
 
     std::vector<shutdown_step> shutdown_steps_;  // guarded by registry_mutex_
 

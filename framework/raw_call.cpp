@@ -60,17 +60,20 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
     const std::uint64_t id = w->calls().reserve(&sink, timeout);
 
     if (target->is_local_to(self.name())) {
-        node::inbound_request r;
-        r.service = std::string(target->service);
-        r.route = std::string(route);
-        r.codec = codec;
-        r.payload = std::move(payload);
-        r.context = std::move(ctx);
-        const reply_address to{w->index(), id};
-        r.reply = [&self, to](remote_outcome o) {
-            self.deliver_reply(to, std::move(o));
-        };
-        self.dispatch_inbound(std::move(r));  // immediate errors also arrive through deliver_reply
+        node::inbound_entry e;
+        e.route = route;
+        e.payload = payload;
+        e.source = ctx.source;
+        e.client = std::move(ctx.client);
+        e.one_way = false;
+        e.call_id = id;
+        e.reply_worker = w->index();
+        node::inbound_batch b;
+        b.service = target->service;
+        b.codec = codec;
+        b.entries = std::span<node::inbound_entry>(&e, 1);
+        b.replies = self.replies_to_this_node();
+        self.dispatch_inbound(std::move(b));  // immediate errors also arrive through deliver_reply
     } else {
         remote_transport* t = self.transport_ptr();
         if (!t) {
@@ -129,13 +132,16 @@ result<void> notify_encoded(node& self, std::string_view address, std::string_vi
                                                         "' on node '" + self.name() + "'."};
         if (s->queued() >= s->mailbox_capacity())
             return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
-        node::inbound_request r;
-        r.service = std::string(target->service);
-        r.route = std::string(route);
-        r.codec = codec;
-        r.payload = std::move(payload);
-        r.context = std::move(ctx);
-        self.dispatch_inbound(std::move(r));
+        node::inbound_entry e;
+        e.route = route;
+        e.payload = payload;
+        e.source = ctx.source;
+        e.client = std::move(ctx.client);
+        node::inbound_batch b;
+        b.service = target->service;
+        b.codec = codec;
+        b.entries = std::span<node::inbound_entry>(&e, 1);
+        self.dispatch_inbound(std::move(b));
         return {};
     }
     remote_transport* t = self.transport_ptr();

@@ -54,6 +54,14 @@ bool service::try_reserve() noexcept {
     return true;
 }
 
+std::size_t service::try_reserve_up_to(std::size_t n) noexcept {
+    const std::size_t before = queued_.fetch_add(n, std::memory_order_relaxed);
+    const std::size_t room = before >= capacity_ ? 0 : capacity_ - before;
+    const std::size_t granted = std::min(n, room);
+    if (granted < n) queued_.fetch_sub(n - granted, std::memory_order_relaxed);
+    return granted;
+}
+
 awaitable<void> service::run_start() {
     state_ = state::starting;
     try {
@@ -83,7 +91,7 @@ void service::deliver(detail::inbound* m) {
         case state::stopped:
             cancel_reservation();
             m->reject(*home_, rpc::error{rpc::errc::cancelled, "Service '" + name_ + "' has stopped."});
-            delete m;
+            m->dispose();
             return;
         case state::running:
             break;

@@ -116,6 +116,9 @@ class service {
     /// Mailbox accounting (any thread): a message counts from acceptance until its handler
     /// starts. try_reserve() fails when the mailbox is full.
     bool try_reserve() noexcept;
+    /// Reserves up to `n` places at once; returns how many it got (the first ones of a batch
+    /// are accepted, the rest refused).
+    std::size_t try_reserve_up_to(std::size_t n) noexcept;
     void cancel_reservation() noexcept { queued_.fetch_sub(1, std::memory_order_relaxed); }
     /// The handler for `route`, or nullptr. On the service's worker (it caches the last hit:
     /// a service usually receives bursts of one method).

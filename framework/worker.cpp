@@ -162,7 +162,7 @@ awaitable<void> worker::run_loop(runner* r) {
     for (;;) {
         while (detail::message* m = ready_.pop_front()) {
             // Inline rather than a separate coroutine: one frame less per message.
-            std::unique_ptr<detail::inbound> owned(static_cast<detail::inbound*>(m));
+            std::unique_ptr<detail::inbound, detail::disposer> owned(static_cast<detail::inbound*>(m));
             service& s = owned->target();
             release_mailbox_place(s);
             bump(stats_.messages_handled);

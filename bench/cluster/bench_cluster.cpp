@@ -188,10 +188,14 @@ awaitable<nlohmann::json> run_notifies(std::size_t payload_size, double seconds)
         for (int i = 0; i < 2048; ++i) {
             std::string s = payload;
             auto r = notify(sink_m, "bench@server", std::move(s));
-            if (r)
+            if (r) {
                 ++sent;
-            else
+            } else {
+                // Backpressure: the queue to the server is full. A producer that keeps
+                // retrying only burns the core the writer needs; yield instead.
                 ++refused;
+                break;
+            }
         }
         // Let the sender's writer (same worker) run.
         co_await asio::post(ex, asio::use_awaitable);

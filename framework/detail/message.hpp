@@ -10,16 +10,24 @@ class worker;
 namespace hearth::detail {
 
 /// Work posted to a worker. run() is called exactly once, on the destination worker's thread,
-/// and takes ownership (it deletes the message or hands it on). A message that is never run
-/// (the node stopped first) is deleted by the mailbox.
+/// and takes ownership (it disposes of the message or hands it on). A message that is never
+/// run (the node stopped first) is disposed of by whichever queue holds it.
 class message {
   public:
     virtual ~message() = default;
     virtual void run(worker& w) = 0;
+    /// Ends the message's life. Most messages are heap objects of their own; messages that
+    /// live inside a shared block (an inbound batch from another node) give their share back.
+    virtual void dispose() noexcept { delete this; }
 
     /// Intrusive link, owned by whichever queue holds the message. Atomic for the mailbox's
     /// lock-free queue; plain lists use relaxed accesses, which compile to plain moves.
     std::atomic<message*> next_{nullptr};
+};
+
+/// For std::unique_ptr<message-type, disposer>.
+struct disposer {
+    void operator()(message* m) const noexcept { m->dispose(); }
 };
 
 /// A FIFO of messages linked through message::next_. Not thread-safe.
@@ -77,7 +85,7 @@ class message_list {
     }
 
     void clear() noexcept {
-        while (message* m = pop_front()) delete m;
+        while (message* m = pop_front()) m->dispose();
     }
 
   private:

@@ -23,22 +23,21 @@ class loopback_transport final : public remote_transport {
         if (it == peers_.end())
             return rpc::error{rpc::errc::unreachable, "No node '" + m.node + "' in this loopback."};
         if (overloaded_) return rpc::error{rpc::errc::overloaded, "The loopback queue is full."};
-        node::inbound_request r;
-        r.service = std::move(m.service);
-        r.route = std::move(m.route);
-        r.codec = codec();
-        r.payload = std::move(m.payload);
-        r.context.source = std::move(m.source);
-        r.context.client = std::move(m.client);
-        r.deadline = m.deadline;
-        if (!m.one_way) {
-            node* caller = &self_;
-            auto to = m.reply_to;
-            r.reply = [caller, to](remote_outcome o) {
-                caller->deliver_reply(to, std::move(o));
-            };
-        }
-        it->second->dispatch_inbound(std::move(r));
+        node::inbound_entry e;
+        e.route = m.route;
+        e.payload = m.payload;
+        e.source = m.source;
+        e.client = m.client;
+        e.deadline = m.deadline;
+        e.one_way = m.one_way;
+        e.call_id = m.reply_to.call_id;
+        e.reply_worker = m.reply_to.worker;
+        node::inbound_batch b;
+        b.service = m.service;
+        b.codec = codec();
+        b.entries = std::span<node::inbound_entry>(&e, 1);
+        b.replies = self_.replies_to_this_node();  // the caller's node
+        it->second->dispatch_inbound(std::move(b));
         return std::nullopt;
     }
 
