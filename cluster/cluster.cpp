@@ -307,14 +307,15 @@ std::optional<peer_stats> cluster::stats(std::string_view peer) const {
     return s;
 }
 
-std::optional<rpc::error> cluster::send(outbound_message&& m) {
+std::optional<rpc::error> cluster::send(const outbound_message& m) {
     if (stopping_.load(std::memory_order_relaxed))
         return rpc::error{rpc::errc::unreachable, "This node is leaving the cluster."};
     std::shared_lock lock(senders_mutex_);
     auto it = senders_.find(m.node);
     if (it == senders_.end())
-        return rpc::error{rpc::errc::unreachable, "Node '" + m.node + "' is not in this node's cluster."};
-    return it->second->enqueue(std::move(m));
+        return rpc::error{rpc::errc::unreachable,
+                          "Node '" + std::string(m.node) + "' is not in this node's cluster."};
+    return it->second->enqueue(m);
 }
 
 std::vector<std::string> cluster::nodes_hosting(std::string_view service) const {

@@ -33,6 +33,7 @@
 #include "cluster/membership.hpp"
 #include "cluster/options.hpp"
 #include "cluster/outcome.hpp"
+#include "framework/detail/service_registry.hpp"
 #include "framework/node.hpp"
 #include "framework/remote_transport.hpp"
 
@@ -129,7 +130,7 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
 
     // ---- remote_transport ------------------------------------------------------------------
     rpc::codec codec() const noexcept override { return codec_.load(std::memory_order_relaxed); }
-    std::optional<rpc::error> send(outbound_message&& m) override;
+    std::optional<rpc::error> send(const outbound_message& m) override;
     std::vector<std::string> nodes_hosting(std::string_view service) const override;
 
     // ---- used by sender and agent ------------------------------------------------------------
@@ -160,7 +161,8 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     std::mutex reload_mutex_;
 
     mutable std::shared_mutex senders_mutex_;
-    std::unordered_map<std::string, std::shared_ptr<sender>> senders_;
+    std::unordered_map<std::string, std::shared_ptr<sender>, hearth::detail::string_hash, std::equal_to<>>
+        senders_;
 
     mutable std::mutex agents_mutex_;
     std::map<agent*, std::shared_ptr<agent>> agents_;

@@ -33,6 +33,34 @@ void put_str(std::string& out, std::string_view s) {
     out.append(s);
 }
 
+// Writes big-endian fields into space the caller has sized exactly.
+struct cursor {
+    char* p;
+    void u8(std::uint8_t v) noexcept { *p++ = static_cast<char>(v); }
+    void u16(std::uint16_t v) noexcept {
+        p[0] = static_cast<char>(v >> 8);
+        p[1] = static_cast<char>(v);
+        p += 2;
+    }
+    void u32(std::uint32_t v) noexcept {
+        for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (24 - 8 * i));
+        p += 4;
+    }
+    void u64(std::uint64_t v) noexcept {
+        u32(static_cast<std::uint32_t>(v >> 32));
+        u32(static_cast<std::uint32_t>(v));
+    }
+    void raw(std::string_view s) noexcept {
+        if (!s.empty()) std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    }
+    // Strings carry a u16 length; callers check the field limit (always < 65536) first.
+    void str(std::string_view s) noexcept {
+        u16(static_cast<std::uint16_t>(s.size()));
+        raw(s);
+    }
+};
+
 // Cuts `s` to at most `limit` bytes without splitting a UTF-8 sequence, so a truncated error
 // message is still valid text for a JSON client error.
 std::string_view truncate_utf8(std::string_view s, std::size_t limit) noexcept {
@@ -113,25 +141,33 @@ outcome<void> encode_request(const request_frame& f, frame_builder& b, bool is_c
                                                  " bytes does not fit in a frame of at most " +
                                                  std::to_string(b.max_frame()) + " bytes.");
 
+    // The hot path of every call and notify: size the body once, then write it in place.
+    std::size_t body = (is_call ? 12 : 0) + 8 + 4 + 1 + 4 * 2 + f.target_node.size() +
+                       f.source_service.size() + f.target_service.size() + f.route.size() + 4 +
+                       f.payload.size();
+    if (f.origin) body += 2 + f.origin->gate_node.size() + 8 + 2 + f.origin->uid.size();
     auto& out = b.out();
+    const std::size_t at = out.size();
+    out.resize(at + body);
+    cursor c{out.data() + at};
     if (is_call) {
-        put_u64(out, call->call_id);
-        put_u32(out, call->reply_to_worker);
+        c.u64(call->call_id);
+        c.u32(call->reply_to_worker);
     }
-    put_u64(out, f.target_incarnation);
-    put_u32(out, f.deadline_ms);
-    put_u8(out, f.origin ? 1 : 0);
-    put_str(out, f.target_node);
-    put_str(out, f.source_service);
-    put_str(out, f.target_service);
-    put_str(out, f.route);
+    c.u64(f.target_incarnation);
+    c.u32(f.deadline_ms);
+    c.u8(f.origin ? 1 : 0);
+    c.str(f.target_node);
+    c.str(f.source_service);
+    c.str(f.target_service);
+    c.str(f.route);
     if (f.origin) {
-        put_str(out, f.origin->gate_node);
-        put_u64(out, f.origin->session_id);
-        put_str(out, f.origin->uid);
+        c.str(f.origin->gate_node);
+        c.u64(f.origin->session_id);
+        c.str(f.origin->uid);
     }
-    put_u32(out, static_cast<std::uint32_t>(f.payload.size()));
-    out.append(f.payload);
+    c.u32(static_cast<std::uint32_t>(f.payload.size()));
+    c.raw(f.payload);
     return b.finish();
 }
 
@@ -313,6 +349,10 @@ outcome<void> encode(const call_frame& f, std::string& out, std::size_t max_fram
 }
 
 outcome<void> encode(const notify_frame& f, std::string& out, std::size_t max_frame) {
+    return encode_notify(f, out, max_frame);
+}
+
+outcome<void> encode_notify(const request_frame& f, std::string& out, std::size_t max_frame) {
     frame_builder b(out, frame_type::notify, max_frame);
     return encode_request(f, b, false, nullptr);
 }

@@ -151,6 +151,9 @@ outcome<void> encode(const frame& f, std::string& out, std::size_t max_frame = d
 outcome<void> encode(const call_frame& f, std::string& out, std::size_t max_frame = default_max_frame);
 outcome<void> encode(const notify_frame& f, std::string& out, std::size_t max_frame = default_max_frame);
 outcome<void> encode(const reply_frame& f, std::string& out, std::size_t max_frame = default_max_frame);
+/// A notify frame carrying the request fields of `f` (e.g. of a call_frame being built).
+outcome<void> encode_notify(const request_frame& f, std::string& out,
+                            std::size_t max_frame = default_max_frame);
 
 /// Appends the hello's fields in wire order without the proof: the part the proof signs.
 void append_signed_part(const hello_frame& f, std::string& out);

@@ -70,19 +70,21 @@ sender::sender(cluster& owner, std::string peer, std::optional<endpoint> address
 
 // ---- any thread ------------------------------------------------------------------------------
 
-std::optional<rpc::error> sender::enqueue(outbound_message&& m) {
+std::optional<rpc::error> sender::enqueue(const outbound_message& m) {
     if (!online_.load(std::memory_order_relaxed))
         return rpc::error{rpc::errc::unreachable, "Node '" + peer_ + "' is known but offline (no address)."};
     if (peer_left_.load(std::memory_order_relaxed))
         return rpc::error{rpc::errc::unreachable, "Node '" + peer_ + "' has left the cluster."};
-    const auto bytes = m.payload.size();
+    if (m.payload.size() > std::numeric_limits<std::uint32_t>::max())
+        return rpc::error{rpc::errc::bad_request, "The request is too large for a cluster frame."};
+    const auto bytes = detail::send_queue::bytes_for(m);
     {
         std::lock_guard lock(queue_mutex_);
         if (queue_closed_) return rpc::error{rpc::errc::unreachable, "Node '" + peer_ + "' was removed."};
         const auto& o = owner_.options();
         if (queue_.size() >= o.queue_limit || queued_bytes_ + bytes > o.queue_bytes_limit)
             return rpc::error{rpc::errc::overloaded, "The queue to node '" + peer_ + "' is full."};
-        queue_.push_back(std::move(m));
+        queue_.push(m);
         queued_bytes_ += bytes;
     }
     wake_writer();
@@ -235,29 +237,28 @@ void sender::fail_in_flight(const std::string& why) {
 }
 
 void sender::fail_queue(const std::string& why, bool close_queue) {
-    std::vector<outbound_message> failed;
+    detail::send_queue failed;
     {
         std::lock_guard lock(queue_mutex_);
         failed.swap(queue_);
         queued_bytes_ = 0;
         if (close_queue) queue_closed_ = true;
     }
+    auto fail_calls = [&](const detail::send_queue& q, std::size_t from) {
+        for (std::size_t i = from; i < q.size(); ++i) {
+            if (q[i].one_way) continue;
+            remote_outcome o;
+            o.error = rpc::error{rpc::errc::unreachable, why};
+            node_.deliver_reply(q[i].reply_to, std::move(o));
+        }
+    };
     // Messages taken from the queue but not yet written (the writer's unfinished batch) fail
     // the same way, ahead of the rest.
-    if (batch_pos_ < batch_.size()) {
-        failed.insert(failed.begin(),
-                      std::make_move_iterator(batch_.begin() + static_cast<std::ptrdiff_t>(batch_pos_)),
-                      std::make_move_iterator(batch_.end()));
-    }
+    fail_calls(batch_, batch_pos_);
     batch_.clear();
     batch_pos_ = 0;
     batch_left_.store(0, std::memory_order_relaxed);
-    for (auto& m : failed) {
-        if (m.one_way) continue;
-        remote_outcome o;
-        o.error = rpc::error{rpc::errc::unreachable, why};
-        node_.deliver_reply(m.reply_to, std::move(o));
-    }
+    fail_calls(failed, 0);
 }
 
 awaitable<void> sender::run() {
@@ -558,19 +559,22 @@ awaitable<void> sender::reader() {
     }
 }
 
-void sender::encode_message(outbound_message& m, clock::time_point now) {
-    request_frame base;
+void sender::encode_message(const detail::send_queue::entry& m, clock::time_point now) {
+    const auto fields = batch_.fields(m);
+    // A call frame is a notify frame plus the reply address: fill the request part once.
+    call_frame f;
+    request_frame& base = f;
     base.target_node = peer_;
     base.target_incarnation = link_incarnation_;
-    base.source_service = service_of(m.source);
-    base.target_service = m.service;
-    base.route = m.route;
-    base.payload = m.payload;
-    if (m.client) {
+    base.source_service = service_of(fields.source);
+    base.target_service = fields.service;
+    base.route = fields.route;
+    base.payload = fields.payload;
+    if (m.has_origin) {
         client_origin o;
-        o.gate_node = m.client->gate_node;
-        o.session_id = m.client->session_id;
-        o.uid = m.client->uid;
+        o.gate_node = fields.gate_node;
+        o.session_id = m.session_id;
+        o.uid = fields.uid;
         base.origin = o;
     }
     if (m.deadline != clock::time_point{}) {
@@ -584,14 +588,10 @@ void sender::encode_message(outbound_message& m, clock::time_point now) {
         base.deadline_ms = static_cast<std::uint32_t>(std::clamp<std::int64_t>(left, 1, 0xFFFFFFFF));
     }
     if (m.one_way) {
-        notify_frame f;
-        static_cast<request_frame&>(f) = base;
-        if (auto e = encode(f, wbuf_, peer_max_frame_); !e)
-            log_->warn("dropped a notify for '{}' on '{}': {}", m.route, peer_, e.error().message);
+        if (auto e = encode_notify(base, wbuf_, peer_max_frame_); !e)
+            log_->warn("dropped a notify for '{}' on '{}': {}", fields.route, peer_, e.error().message);
         return;
     }
-    call_frame f;
-    static_cast<request_frame&>(f) = base;
     f.call_id = m.reply_to.call_id;
     f.reply_to_worker = m.reply_to.worker;
     if (auto e = encode(f, wbuf_, peer_max_frame_); !e) {
@@ -646,6 +646,13 @@ awaitable<void> sender::writer() {
                 (void)encode(f, wbuf_);
                 frames = 1;
             } else {
+                // Idle: give back what a burst left in the queues and the write buffer.
+                batch_.trim();
+                {
+                    std::lock_guard lock(queue_mutex_);
+                    queue_.trim();
+                }
+                if (wbuf_.capacity() > 1024 * 1024) std::string().swap(wbuf_);
                 wake_timer_->expires_at(last_write_ + heartbeat_);
                 co_await wake_timer_->async_wait(tuple_awaitable);
                 continue;

@@ -31,6 +31,7 @@
 #include "cluster/backoff.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/detail/call_table.hpp"
+#include "cluster/detail/send_queue.hpp"
 #include "cluster/frame.hpp"
 #include "framework/log.hpp"
 
@@ -48,7 +49,7 @@ class sender : public std::enable_shared_from_this<sender> {
 
     /// Any thread, never blocks. Accepts the message into the queue or says why not:
     /// unreachable (removed, offline, left, stopping), overloaded (queue bound reached).
-    std::optional<rpc::error> enqueue(outbound_message&& m);
+    std::optional<rpc::error> enqueue(const outbound_message& m);
 
     // Commands; any thread; they take effect on the sender's worker.
     void start();
@@ -74,7 +75,7 @@ class sender : public std::enable_shared_from_this<sender> {
     void wake_writer();
     void abort_link(const std::string& reason);
     void close_link(const std::string& reason);
-    void encode_message(outbound_message& m, clock::time_point now);
+    void encode_message(const detail::send_queue::entry& m, clock::time_point now);
     void fail_in_flight(const std::string& why);
     void fail_queue(const std::string& why, bool close_queue);
     void set_state(link_state s) noexcept { state_.store(s, std::memory_order_relaxed); }
@@ -89,9 +90,9 @@ class sender : public std::enable_shared_from_this<sender> {
 
     // ---- shared with other threads ------------------------------------------------------------
     mutable std::mutex queue_mutex_;
-    std::vector<outbound_message> queue_;  // guarded by queue_mutex_
-    std::size_t queued_bytes_ = 0;         // guarded by queue_mutex_
-    bool queue_closed_ = false;            // guarded by queue_mutex_
+    detail::send_queue queue_;      // guarded by queue_mutex_
+    std::size_t queued_bytes_ = 0;  // guarded by queue_mutex_
+    bool queue_closed_ = false;     // guarded by queue_mutex_
     std::atomic<bool> wake_pending_{false};
     std::atomic<std::size_t> batch_left_{0};  // messages in the writer's batch not yet written
     std::atomic<bool> online_{false};         // has an address
@@ -121,7 +122,7 @@ class sender : public std::enable_shared_from_this<sender> {
     std::optional<asio::steady_timer> command_timer_;
     frame_decoder decoder_;
     std::string wbuf_;
-    std::vector<outbound_message> batch_;  // taken from queue_; [batch_pos_, end) not yet written
+    detail::send_queue batch_;  // swapped with queue_; [batch_pos_, end) not yet written
     std::size_t batch_pos_ = 0;
     detail::call_table in_flight_;  // calls written, not yet answered → the caller's deadline
     hearth::cluster::backoff backoff_;

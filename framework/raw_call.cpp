@@ -86,15 +86,15 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
             co_return std::move(wire).error();
         }
         outbound_message out;
-        out.node = std::string(target->node);
-        out.service = std::string(target->service);
-        out.route = std::string(route);
-        out.payload = std::move(*wire);
+        out.node = target->node;
+        out.service = target->service;
+        out.route = route;
+        out.payload = *wire;
         out.reply_to = reply_address{w->index(), id};
         out.deadline = clock::now() + timeout;
-        out.source = std::move(ctx.source);
-        out.client = std::move(ctx.client);
-        if (auto err = t->send(std::move(out))) {
+        out.source = ctx.source;
+        out.client = ctx.client.get();
+        if (auto err = t->send(out)) {
             w->calls().release(id);
             co_return std::move(*err);
         }
@@ -149,14 +149,14 @@ result<void> notify_encoded(node& self, std::string_view address, std::string_vi
     auto wire = transcode(codec, t->codec(), std::move(payload));
     if (!wire) return std::move(wire).error();
     outbound_message out;
-    out.node = std::string(target->node);
-    out.service = std::string(target->service);
-    out.route = std::string(route);
-    out.payload = std::move(*wire);
+    out.node = target->node;
+    out.service = target->service;
+    out.route = route;
+    out.payload = *wire;
     out.one_way = true;
-    out.source = std::move(ctx.source);
-    out.client = std::move(ctx.client);
-    if (auto err = t->send(std::move(out))) return std::move(*err);
+    out.source = ctx.source;
+    out.client = ctx.client.get();
+    if (auto err = t->send(out)) return std::move(*err);
     return {};
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "framework/asio.hpp"
@@ -22,17 +23,18 @@ struct reply_address {
     std::uint64_t call_id = 0;
 };
 
-/// A call or notify addressed to a service on another node.
+/// A call or notify addressed to a service on another node. The views (and `client`) need to
+/// stay valid only during remote_transport::send(): a transport copies what it keeps.
 struct outbound_message {
-    std::string node;      ///< destination node name
-    std::string service;   ///< destination service name
-    std::string route;     ///< "service.method" of the method descriptor
-    std::string payload;   ///< the request, encoded with the transport's codec()
-    bool one_way = false;  ///< notify: no reply expected, reply_to is unused
+    std::string_view node;     ///< destination node name
+    std::string_view service;  ///< destination service name
+    std::string_view route;    ///< "service.method" of the method descriptor
+    std::string_view payload;  ///< the request, encoded with the transport's codec()
+    bool one_way = false;      ///< notify: no reply expected, reply_to is unused
     reply_address reply_to;
     clock::time_point deadline{};  ///< the caller stops waiting then
-    std::string source;            ///< "service@node" of the caller, or empty
-    std::shared_ptr<const client_origin> client;
+    std::string_view source;       ///< "service@node" of the caller, or empty
+    const client_origin* client = nullptr;
 };
 
 /// The outcome of a remote call as it comes back from the network.
@@ -54,7 +56,7 @@ class remote_transport {
     /// unknown or removed, `overloaded` when the bounded queue to that node is full. Once
     /// accepted, a call gets at most one node::deliver_reply() (success or error); the
     /// caller's own timeout bounds the wait whatever happens.
-    virtual std::optional<rpc::error> send(outbound_message&& m) = 0;
+    virtual std::optional<rpc::error> send(const outbound_message& m) = 0;
 
     /// Names of the nodes that currently host `service` and are up (for routing client
     /// requests); empty when none.

@@ -1,5 +1,8 @@
 #include "rpc/codec.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace hearth::rpc {
 
 std::string_view to_string(codec c) noexcept {
@@ -29,22 +32,49 @@ bool plain_char(char ch) noexcept {
 }
 }  // namespace
 
-std::optional<std::string> encode_plain_json_string(std::string_view s) {
-    for (char ch : s)
-        if (!plain_char(ch)) return std::nullopt;
-    std::string out;
+bool all_plain(std::string_view s) noexcept {
+    // Eight bytes at a time: a byte is not plain when its high bit is set, it is below 0x20, or
+    // it equals 0x7f, '"' or '\\' (the zero-byte and less-than tests are exact for existence).
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    auto has_zero = [](std::uint64_t v) {
+        return (v - ones) & ~v & highs;
+    };
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t x;
+        std::memcpy(&x, p, 8);
+        const std::uint64_t bad = (x & highs) | ((x - ones * 0x20) & ~x & highs) |
+                                  has_zero(x ^ (ones * 0x7f)) | has_zero(x ^ (ones * '"')) |
+                                  has_zero(x ^ (ones * '\\'));
+        if (bad) return false;
+    }
+    for (; n > 0; ++p, --n)
+        if (!plain_char(*p)) return false;
+    return true;
+}
+
+bool encode_plain_json_string(std::string_view s, std::string& out) {
+    if (!all_plain(s)) return false;
+    out.clear();
     out.reserve(s.size() + 2);
     out += '"';
     out.append(s);
     out += '"';
+    return true;
+}
+
+std::optional<std::string> encode_plain_json_string(std::string_view s) {
+    std::string out;
+    if (!encode_plain_json_string(s, out)) return std::nullopt;
     return out;
 }
 
 bool decode_plain_json_string(std::string_view bytes, std::string& out) {
     if (bytes.size() < 2 || bytes.front() != '"' || bytes.back() != '"') return false;
     const auto inner = bytes.substr(1, bytes.size() - 2);
-    for (char ch : inner)
-        if (!plain_char(ch)) return false;
+    if (!all_plain(inner)) return false;
     out.assign(inner);
     return true;
 }

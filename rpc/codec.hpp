@@ -31,6 +31,10 @@ result<nlohmann::json> decode_json(codec c, std::string_view bytes);
 /// JSON document (nlohmann handles a string one character at a time). Anything else returns
 /// nullopt / false and takes the general path, so the bytes are identical either way.
 std::optional<std::string> encode_plain_json_string(std::string_view s);
+/// The same into `out` (replacing its contents); false, `out` untouched, when not plain.
+bool encode_plain_json_string(std::string_view s, std::string& out);
+/// True when every byte of `s` is printable ASCII other than '"' and '\\'.
+bool all_plain(std::string_view s) noexcept;
 bool decode_plain_json_string(std::string_view bytes, std::string& out);
 
 /// Encodes any JSON-convertible value (nlohmann's to_json).
@@ -45,6 +49,16 @@ std::string encode(codec c, const T& value) {
         }
         return encode_json(c, nlohmann::json(value));
     }
+}
+
+/// encode() into `out`, replacing its contents: a caller with a reusable buffer avoids an
+/// allocation per message on the fast path.
+template <class T>
+void encode_to(codec c, const T& value, std::string& out) {
+    if constexpr (std::is_same_v<T, std::string>) {
+        if (c == codec::json && encode_plain_json_string(value, out)) return;
+    }
+    out = encode(c, value);
 }
 
 /// Decodes bytes into T (nlohmann's from_json); bad_request when the bytes or the shape are wrong.

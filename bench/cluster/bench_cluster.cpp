@@ -77,7 +77,6 @@ cluster::cluster_options make_options() {
     cluster::cluster_options o;
     o.backoff_base = 50ms;
     o.backoff_cap = 1000ms;
-    o.queue_limit = 1 << 20;
     return o;
 }
 

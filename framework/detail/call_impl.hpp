@@ -22,6 +22,27 @@
 
 namespace hearth::detail {
 
+/// The calling thread's buffer for a request on its way to the transport, which copies it:
+/// no allocation per remote call or notify once it has grown. Not reentrant; never keep one
+/// across a suspension.
+class wire_buffer {
+  public:
+    wire_buffer() : bytes_(storage()) { bytes_.clear(); }
+    ~wire_buffer() {
+        if (bytes_.capacity() > 1024 * 1024) std::string().swap(bytes_);  // after one huge request
+    }
+    wire_buffer(const wire_buffer&) = delete;
+    wire_buffer& operator=(const wire_buffer&) = delete;
+    std::string& bytes() noexcept { return bytes_; }
+
+  private:
+    static std::string& storage() {
+        thread_local std::string s;
+        return s;
+    }
+    std::string& bytes_;
+};
+
 /// Suspends the calling coroutine until pending call `id` completes (reply, error, timeout or
 /// cancellation). Cancelling the awaiting operation (e.g. `call(...) || timer`) completes the
 /// call with `cancelled`.
@@ -147,16 +168,18 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
             co_return rpc::error{rpc::errc::unreachable, "Node '" + std::string(target->node) +
                                                              "' is unknown: this node is not in a cluster."};
         id = w->calls().reserve(&sink, timeout);
+        wire_buffer wire;
+        rpc::encode_to(t->codec(), req, wire.bytes());
         outbound_message out;
         out.node = target->node;
         out.service = target->service;
         out.route = m.route;
-        out.payload = rpc::encode(t->codec(), req);
+        out.payload = wire.bytes();
         out.reply_to = reply_address{w->index(), id};
         out.deadline = clock::now() + timeout;
-        out.source = std::move(ctx.source);
-        out.client = std::move(ctx.client);
-        if (auto err = t->send(std::move(out))) {
+        out.source = ctx.source;
+        out.client = ctx.client.get();
+        if (auto err = t->send(out)) {
             w->calls().release(id);
             co_return std::move(*err);
         }
@@ -191,15 +214,17 @@ result<void> do_notify(node& self, const rpc::method<Req, Resp>& m, std::string_
     if (!t)
         return rpc::error{rpc::errc::unreachable, "Node '" + std::string(target->node) +
                                                       "' is unknown: this node is not in a cluster."};
+    wire_buffer wire;
+    rpc::encode_to(t->codec(), req, wire.bytes());
     outbound_message out;
     out.node = target->node;
     out.service = target->service;
     out.route = m.route;
-    out.payload = rpc::encode(t->codec(), req);
+    out.payload = wire.bytes();
     out.one_way = true;
-    out.source = std::move(ctx.source);
-    out.client = std::move(ctx.client);
-    if (auto err = t->send(std::move(out))) return std::move(*err);
+    out.source = ctx.source;
+    out.client = ctx.client.get();
+    if (auto err = t->send(out)) return std::move(*err);
     return {};
 }
 

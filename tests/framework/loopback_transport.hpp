@@ -18,16 +18,17 @@ class loopback_transport final : public remote_transport {
 
     rpc::codec codec() const noexcept override { return rpc::codec::json; }
 
-    std::optional<rpc::error> send(outbound_message&& m) override {
-        auto it = peers_.find(m.node);
+    std::optional<rpc::error> send(const outbound_message& m) override {
+        auto it = peers_.find(std::string(m.node));
         if (it == peers_.end())
-            return rpc::error{rpc::errc::unreachable, "No node '" + m.node + "' in this loopback."};
+            return rpc::error{rpc::errc::unreachable,
+                              "No node '" + std::string(m.node) + "' in this loopback."};
         if (overloaded_) return rpc::error{rpc::errc::overloaded, "The loopback queue is full."};
         node::inbound_entry e;
         e.route = m.route;
         e.payload = m.payload;
         e.source = m.source;
-        e.client = m.client;
+        if (m.client) e.client = std::make_shared<client_origin>(*m.client);
         e.deadline = m.deadline;
         e.one_way = m.one_way;
         e.call_id = m.reply_to.call_id;

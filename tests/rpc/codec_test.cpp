@@ -55,3 +55,27 @@ TEST_CASE("plain strings take the JSON fast path and match the general encoding 
     auto not_a_string = decode<std::string>(codec::json, "42");
     CHECK(not_a_string.code() == errc::bad_request);
 }
+
+TEST_CASE("the word-at-a-time plain test agrees with the byte rule for every byte at every position") {
+    auto plain_byte = [](unsigned char u) {
+        return u >= 0x20 && u < 0x7f && u != '"' && u != '\\';
+    };
+    for (std::size_t len : {1u, 7u, 8u, 9u, 16u, 19u}) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            for (int b = 0; b < 256; ++b) {
+                std::string s(len, 'a');
+                s[pos] = static_cast<char>(b);
+                INFO("length " << len << ", byte " << b << " at " << pos);
+                REQUIRE(all_plain(s) == plain_byte(static_cast<unsigned char>(b)));
+                std::string out = "old";
+                const bool fast = encode_plain_json_string(s, out);
+                REQUIRE(fast == all_plain(s));
+                if (fast) REQUIRE(out == encode_json(codec::json, nlohmann::json(s)));
+            }
+        }
+    }
+    std::string reused;
+    encode_to(codec::json, std::string("first"), reused);
+    encode_to(codec::json, std::string("tab\there"), reused);  // the general path replaces too
+    CHECK(reused == encode_json(codec::json, nlohmann::json("tab\there")));
+}

@@ -116,9 +116,9 @@ class downable_transport final : public hearth::remote_transport {
     void connect(hearth::node& peer) { inner_.connect(peer); }
     std::atomic<bool> down{false};
     hearth::rpc::codec codec() const noexcept override { return inner_.codec(); }
-    std::optional<hearth::rpc::error> send(hearth::outbound_message&& m) override {
+    std::optional<hearth::rpc::error> send(const hearth::outbound_message& m) override {
         if (down) return hearth::rpc::error{hearth::rpc::errc::unreachable, "down"};
-        return inner_.send(std::move(m));
+        return inner_.send(m);
     }
     std::vector<std::string> nodes_hosting(std::string_view service) const override {
         if (down) return {};
