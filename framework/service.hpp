@@ -139,12 +139,14 @@ class service {
     std::shared_ptr<spdlog::logger> log_;
     bool serial_ = false;
     std::size_t capacity_ = 0;
-    std::atomic<std::size_t> queued_{0};
-    std::unordered_map<std::string, std::unique_ptr<detail::handler_base>, detail::string_hash,
-                       std::equal_to<>>
-        handlers_;
+    // The mailbox counter is written by every sender's thread and by the service's worker: it
+    // gets a cache line of its own, apart from the fields senders only read (above) and the
+    // worker-thread state (below), so neither side's other accesses bounce that line.
+    alignas(64) std::atomic<std::size_t> queued_{0};
 
     // Worker-thread state.
+    alignas(64) std::unordered_map<std::string, std::unique_ptr<detail::handler_base>, detail::string_hash,
+                                   std::equal_to<>> handlers_;
     state state_ = state::created;
     detail::message_list held_;  // arrived before on_start() finished
     detail::message_list serial_queue_;
