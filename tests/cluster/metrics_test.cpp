@@ -189,6 +189,9 @@ TEST_CASE("metrics of live cluster nodes: families declared, counters move") {
     // sender's own link before reading its counters.
     REQUIRE(wait_sender_up(a, "b"));
     REQUIRE(hearth::testing::eventually([&] { return a.stats("b")->links_up >= 2; }));
+    // c was added by the reload above and is reached directly: its link comes up on its own
+    // schedule, so wait for it too before reading its gauge.
+    REQUIRE(wait_sender_up(a, "c"));
     auto after_reset = get_metrics();
     CHECK(after_reset.at("hearth_cluster_reconnects_total{peer=\"b\"}") >= 1);
     CHECK(after_reset.at("hearth_cluster_link_up{peer=\"b\"}") == 1);
