@@ -2,12 +2,18 @@
 // misaddressed frames, all of which are counted and survived.
 #include "cluster/agent.hpp"
 
+#include <algorithm>
+#include <map>
+#include <vector>
+
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include "cluster/handshake.hpp"
+#include "framework/call.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
+#include "tests/framework/harness.hpp"
 
 using namespace hearth;
 using namespace hearth::cluster;
@@ -191,4 +197,96 @@ TEST_CASE("frames for another node or an old incarnation are dropped and counted
         }
     }
     CHECK(ac.misaddressed_frames() == 2);
+}
+
+TEST_CASE("one read carrying many frames: every call answered once, in order per service",
+          "[cluster][agent]") {
+    // The agent hands the requests of one read to the node in batches, one per run of frames
+    // for the same service, flushing before anything else. A single write of mixed frames
+    // exercises every cut: service changes, a heartbeat, a misaddressed call, an unknown
+    // service, and a notify among the calls.
+    fixture f;
+    f.add("a");
+    f.at("a").n->add_service<hearth::testing::echo_service>("echo2");
+    auto cfg = f.config();
+    cfg.nodes["x"] = std::nullopt;
+    f.start("a", cfg);
+    auto& ac = *f.at("a").c;
+    raw_peer p(f.at("a").port);
+    auto r = p.handshake(cfg, "x", "a");
+    REQUIRE(std::holds_alternative<std::uint64_t>(r));
+    const auto incarnation = std::get<std::uint64_t>(r);
+
+    std::string out;
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 200; ++i)
+        payloads.push_back(R"({"text":"m)" + std::to_string(i) + R"(","n":)" + std::to_string(i) + "}");
+    auto add_call = [&](std::string_view target, std::uint64_t inc, std::string_view service,
+                        std::uint64_t id, std::string_view payload) {
+        call_frame c;
+        c.target_node = target;
+        c.target_incarnation = inc;
+        c.source_service = "lobby";
+        c.target_service = service;
+        c.route = "echo.echo";
+        c.payload = payload;
+        c.call_id = id;
+        c.reply_to_worker = 0;
+        REQUIRE(encode(c, out));
+    };
+    for (int i = 0; i < 200; ++i) {
+        add_call("a", incarnation, (i / 7) % 2 ? "echo2" : "echo", static_cast<std::uint64_t>(i),
+                 payloads[static_cast<std::size_t>(i)]);
+        if (i == 50) {
+            frame hb = heartbeat_frame{};
+            REQUIRE(encode(hb, out));
+        }
+        if (i == 90) add_call("a", incarnation ^ 1, "echo", 1000, payloads[0]);  // old incarnation
+        if (i == 120) add_call("a", incarnation, "ghost", 2000, payloads[0]);    // no such service
+        if (i == 150) {
+            notify_frame n;
+            n.target_node = "a";
+            n.target_incarnation = incarnation;
+            n.target_service = "echo";
+            n.route = "echo.record";
+            n.payload = "7";
+            REQUIRE(encode(n, out));
+        }
+    }
+    p.write(out);
+
+    std::map<std::uint64_t, int> answered;
+    std::vector<std::uint64_t> order_echo, order_echo2;
+    while (answered.size() < 201) {
+        auto fr = p.read();
+        REQUIRE(fr);
+        auto* rep = std::get_if<reply_frame>(&*fr);
+        if (!rep) continue;
+        ++answered[rep->call_id];
+        if (rep->call_id == 2000) {
+            REQUIRE(rep->status.has_value());
+            CHECK(*rep->status == hearth::rpc::errc::not_found);
+            continue;
+        }
+        REQUIRE(rep->call_id < 200);
+        REQUIRE_FALSE(rep->status.has_value());
+        auto resp = hearth::rpc::decode<hearth::testing::echo_resp>(hearth::rpc::codec::json, rep->payload);
+        REQUIRE(resp);
+        const auto i = static_cast<int>(rep->call_id);
+        CHECK(resp->n == i);
+        CHECK(resp->text == "m" + std::to_string(i));
+        const bool second = (i / 7) % 2;
+        CHECK(resp->served_by == std::string(second ? "echo2" : "echo") + "<-lobby@x");
+        (second ? order_echo2 : order_echo).push_back(rep->call_id);
+    }
+    for (auto [id, times] : answered) CHECK(times == 1);
+    CHECK(std::is_sorted(order_echo.begin(), order_echo.end()));
+    CHECK(std::is_sorted(order_echo2.begin(), order_echo2.end()));
+    CHECK(answered.count(1000) == 0);
+    CHECK(ac.misaddressed_frames() == 1);
+    auto history = run_on(*f.at("a").n, 0, []() -> awaitable<result<std::vector<int>>> {
+        co_return co_await call(hearth::testing::history_m, "echo", 0, 1s);
+    });
+    REQUIRE(history);
+    CHECK(*history == std::vector<int>{7});  // the notify among the calls ran too
 }
