@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 
 #include "framework/address.hpp"
 #include "framework/node.hpp"
@@ -113,8 +115,43 @@ awaitable<void> gate::kick_all(std::string reason) {
             for (auto& [id, c] : copy) c->kick(reason);
         });
     }
-    // The step's deadline bounds this; kicks close within kick_flush_timeout each.
-    while (connections_.load(std::memory_order_relaxed) > 0) co_await try_sleep(std::chrono::milliseconds(5));
+    // Wait for the last connection to go: the step's deadline bounds this (cancelling the
+    // wait), and kicks close within kick_flush_timeout each.
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer woken(ex, asio::steady_timer::time_point::max());
+    // Registered for connection_gone() while this frame exists, however it ends.
+    struct registration {
+        gate& g;
+        registration(gate& owner, asio::steady_timer& t) : g(owner) {
+            std::lock_guard lock(g.drain_mutex_);
+            g.drain_timer_ = &t;
+        }
+        ~registration() {
+            std::lock_guard lock(g.drain_mutex_);
+            g.drain_timer_ = nullptr;
+        }
+    };
+    registration registered(*this, woken);
+    while (connections_.load(std::memory_order_acquire) > 0) {
+        auto [ec] = co_await woken.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec && connections_.load(std::memory_order_acquire) > 0) {
+            // Cancelled by the step's deadline rather than by the last connection going?
+            auto state = co_await asio::this_coro::cancellation_state;
+            if (state.cancelled() != asio::cancellation_type::none) break;
+        }
+        woken.expires_at(asio::steady_timer::time_point::max());
+    }
+}
+
+void gate::connection_gone() noexcept {
+    if (connections_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    std::lock_guard lock(drain_mutex_);
+    if (!drain_timer_) return;
+    // Cancel on the waiter's own executor, checking it is still waiting by then.
+    asio::post(drain_timer_->get_executor(), [this] {
+        std::lock_guard lock(drain_mutex_);
+        if (drain_timer_) drain_timer_->cancel();
+    });
 }
 
 awaitable<void> gate::on_stop() {
@@ -170,7 +207,7 @@ bool gate::admit() {
 }
 
 void gate::release_admission() {
-    connections_.fetch_sub(1, std::memory_order_relaxed);
+    connection_gone();
 }
 
 void gate::on_session_opened(const std::shared_ptr<detail::connection>& c) {
@@ -216,7 +253,7 @@ awaitable<bool> gate::kick_session(std::uint64_t id, std::string reason) {
 void gate::on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served) {
     const std::uint64_t id = c.id();
     counters_->sessions.add(-1);
-    connections_.fetch_sub(1, std::memory_order_relaxed);
+    connection_gone();
     log().debug("session {} closed: {}", id, reason);
     home().post_function([this, id, reason = std::move(reason), served = std::move(served)](worker&) mutable {
         std::string uid;

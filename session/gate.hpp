@@ -77,8 +77,8 @@ class gate final : public hearth::service {
         std::chrono::system_clock::time_point since;  ///< when the session opened
     };
     struct session_page {
-        std::size_t total = 0;             ///< live sessions known to the gate
-        std::vector<session_info> items;   ///< sorted by id, from `offset`, at most `limit`
+        std::size_t total = 0;            ///< live sessions known to the gate
+        std::vector<session_info> items;  ///< sorted by id, from `offset`, at most `limit`
     };
     /// A page of the sessions the gate knows, read on the gate's home worker. Completes on the
     /// caller's executor; any coroutine may await it. A session that just opened may be missing
@@ -154,6 +154,8 @@ class gate final : public hearth::service {
 
     awaitable<void> stop_accepting();
     awaitable<void> kick_all(std::string reason);
+    /// A connection ended: one fewer counted; wakes kick_all() when it was the last.
+    void connection_gone() noexcept;
 
     gate_options options_;
     std::unique_ptr<counters> counters_;
@@ -167,6 +169,10 @@ class gate final : public hearth::service {
     std::atomic<std::uint16_t> ws_port_{0};
     std::atomic<std::size_t> connections_{0};
     std::atomic<unsigned> next_worker_{0};
+
+    // kick_all() parks on this timer until the last connection is gone (no polling).
+    std::mutex drain_mutex_;
+    asio::steady_timer* drain_timer_ = nullptr;  // guarded by drain_mutex_
 
     mutable std::mutex listen_mutex_;
     std::condition_variable listen_cv_;

@@ -1,6 +1,7 @@
 #include "session/gate.hpp"
 
 #include <atomic>
+#include <future>
 
 #include <catch2/catch.hpp>
 
@@ -502,12 +503,30 @@ TEST_CASE("gate: max connections, static files, route dictionary", "[gate]") {
 
 TEST_CASE("gate: shutdown kicks clients with a reason", "[gate]") {
     auto f = std::make_unique<fixture>();
-    test_client c(test_client::kind::tcp, f->g->tcp_port());
-    REQUIRE(c.handshake()["code"] == 200);
-    auto report = f->n.stop();
+    std::vector<std::unique_ptr<test_client>> clients;
+    for (auto k : {test_client::kind::tcp, test_client::kind::ws, test_client::kind::tcp}) {
+        clients.push_back(std::make_unique<test_client>(
+            k, k == test_client::kind::tcp ? f->g->tcp_port() : f->g->ws_port()));
+        REQUIRE(clients.back()->handshake()["code"] == 200);
+    }
+    auto stopping = std::async(std::launch::async, [&f] { return f->n.stop(); });
+    // Each client reads its kick and the server's half-close, then closes its side, as a
+    // Pomelo client does.
+    for (auto& c : clients) {
+        CHECK(c->wait_closed());
+        CHECK(json::parse(c->kick_body())["reason"] == "server shutting down");
+        c.reset();
+    }
+    auto report = stopping.get();
     CHECK(report.ok());
-    CHECK(c.wait_closed());
-    CHECK(json::parse(c.kick_body())["reason"] == "server shutting down");
+    // The kick step ends as soon as the last session is gone, not at the 2 s kick flush
+    // deadline.
+    auto step = std::find_if(report.steps.begin(), report.steps.end(),
+                             [](const auto& s) { return s.name == "gate 'gate': kick clients"; });
+    REQUIRE(step != report.steps.end());
+    CHECK(step->ok);
+    CHECK(step->took < std::chrono::milliseconds(1000));
+    CHECK(f->g->session_count() == 0);
 }
 
 TEST_CASE("gate: requests route to the node that hosts the service; down = unavailable", "[gate][remote]") {
