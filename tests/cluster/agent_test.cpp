@@ -290,3 +290,51 @@ TEST_CASE("one read carrying many frames: every call answered once, in order per
     REQUIRE(history);
     CHECK(*history == std::vector<int>{7});  // the notify among the calls ran too
 }
+
+TEST_CASE("a call whose remaining time runs out while it waits is answered timeout, unrun",
+          "[cluster][agent]") {
+    // deadline_ms on the wire is the caller's time left; the agent turns it into the request's
+    // deadline, and a serial service starts the second call only after the first (150 ms).
+    fixture f;
+    f.add("a");
+    hearth::service_options so;
+    so.name = "slow";
+    so.serial = true;
+    auto& slow = f.at("a").n->add_service<hearth::testing::echo_service>(so);
+    auto cfg = f.config();
+    cfg.nodes["x"] = std::nullopt;
+    f.start("a", cfg);
+    raw_peer p(f.at("a").port);
+    auto r = p.handshake(cfg, "x", "a");
+    REQUIRE(std::holds_alternative<std::uint64_t>(r));
+    const auto incarnation = std::get<std::uint64_t>(r);
+    std::string out;
+    auto add_wait = [&](std::uint64_t id, std::string_view payload, std::uint32_t deadline_ms) {
+        call_frame c;
+        c.target_node = "a";
+        c.target_incarnation = incarnation;
+        c.target_service = "slow";
+        c.route = hearth::testing::wait_m.route;
+        c.payload = payload;
+        c.deadline_ms = deadline_ms;
+        c.call_id = id;
+        REQUIRE(encode(c, out));
+    };
+    add_wait(1, R"({"ms":150,"tag":1})", 0);  // no deadline
+    add_wait(2, R"({"ms":0,"tag":2})", 20);   // 20 ms left: gone before the first ends
+    add_wait(3, R"({"ms":0,"tag":3})", 5000);
+    p.write(out);
+    std::map<std::uint64_t, std::optional<hearth::rpc::errc>> status;
+    while (status.size() < 3) {
+        auto fr = p.read();
+        REQUIRE(fr);
+        if (auto* rep = std::get_if<reply_frame>(&*fr)) status[rep->call_id] = rep->status;
+    }
+    CHECK_FALSE(status[1].has_value());
+    REQUIRE(status[2].has_value());
+    CHECK(*status[2] == hearth::rpc::errc::timeout);
+    CHECK_FALSE(status[3].has_value());
+    auto finished = run_on(*f.at("a").n, slow.home().index(),
+                           [&slow]() -> awaitable<std::vector<int>> { co_return slow.finished; });
+    CHECK(finished == std::vector<int>{1, 3});  // call 2 never ran
+}
