@@ -84,6 +84,18 @@ class raw_peer {
     frame_decoder decoder_;
 };
 
+/// Starts node "a" of `f` with "x" (the raw peer's name) known but offline, and connects a
+/// raw peer to it as "x"; returns the peer and a's incarnation.
+std::pair<std::unique_ptr<raw_peer>, std::uint64_t> start_with_raw_peer(fixture& f) {
+    auto cfg = f.config();
+    cfg.nodes["x"] = std::nullopt;
+    f.start("a", cfg);
+    auto p = std::make_unique<raw_peer>(f.at("a").port);
+    auto r = p->handshake(cfg, "x", "a");
+    REQUIRE(std::holds_alternative<std::uint64_t>(r));
+    return {std::move(p), std::get<std::uint64_t>(r)};
+}
+
 }  // namespace
 
 TEST_CASE("handshake failures are rejected, counted, and the node carries on", "[cluster][agent]") {
@@ -162,14 +174,9 @@ TEST_CASE("a connector with the wrong secret never comes up and keeps backing of
 TEST_CASE("frames for another node or an old incarnation are dropped and counted", "[cluster][agent]") {
     fixture f;
     f.add("a");
-    auto cfg = f.config();
-    cfg.nodes["x"] = std::nullopt;
-    f.start("a", cfg);
     auto& ac = *f.at("a").c;
-    raw_peer p(f.at("a").port);
-    auto r = p.handshake(cfg, "x", "a");
-    REQUIRE(std::holds_alternative<std::uint64_t>(r));
-    const auto incarnation = std::get<std::uint64_t>(r);
+    auto [peer, incarnation] = start_with_raw_peer(f);
+    auto& p = *peer;
 
     auto send_call = [&](std::string_view target, std::uint64_t inc, std::uint64_t id) {
         call_frame c;
@@ -208,14 +215,9 @@ TEST_CASE("one read carrying many frames: every call answered once, in order per
     fixture f;
     f.add("a");
     f.at("a").n->add_service<hearth::testing::echo_service>("echo2");
-    auto cfg = f.config();
-    cfg.nodes["x"] = std::nullopt;
-    f.start("a", cfg);
     auto& ac = *f.at("a").c;
-    raw_peer p(f.at("a").port);
-    auto r = p.handshake(cfg, "x", "a");
-    REQUIRE(std::holds_alternative<std::uint64_t>(r));
-    const auto incarnation = std::get<std::uint64_t>(r);
+    auto [peer, incarnation] = start_with_raw_peer(f);
+    auto& p = *peer;
 
     std::string out;
     std::vector<std::string> payloads;
@@ -301,13 +303,8 @@ TEST_CASE("a call whose remaining time runs out while it waits is answered timeo
     so.name = "slow";
     so.serial = true;
     auto& slow = f.at("a").n->add_service<hearth::testing::echo_service>(so);
-    auto cfg = f.config();
-    cfg.nodes["x"] = std::nullopt;
-    f.start("a", cfg);
-    raw_peer p(f.at("a").port);
-    auto r = p.handshake(cfg, "x", "a");
-    REQUIRE(std::holds_alternative<std::uint64_t>(r));
-    const auto incarnation = std::get<std::uint64_t>(r);
+    auto [peer, incarnation] = start_with_raw_peer(f);
+    auto& p = *peer;
     std::string out;
     auto add_wait = [&](std::uint64_t id, std::string_view payload, std::uint32_t deadline_ms) {
         call_frame c;
