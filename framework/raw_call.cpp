@@ -85,15 +85,10 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
             w->calls().release(id);
             co_return std::move(wire).error();
         }
-        outbound_message out;
-        out.node = target->node;
-        out.service = target->service;
-        out.route = route;
-        out.payload = *wire;
+        auto out = detail::outbound(*target, route, *wire, ctx);
+        out.one_way = false;
         out.reply_to = reply_address{w->index(), id};
         out.deadline = clock::now() + timeout;
-        out.source = ctx.source;
-        out.client = ctx.client.get();
         if (auto err = t->send(out)) {
             w->calls().release(id);
             co_return std::move(*err);
@@ -148,15 +143,7 @@ result<void> notify_encoded(node& self, std::string_view address, std::string_vi
     if (!t) return no_cluster(target->node);
     auto wire = transcode(codec, t->codec(), std::move(payload));
     if (!wire) return std::move(wire).error();
-    outbound_message out;
-    out.node = target->node;
-    out.service = target->service;
-    out.route = route;
-    out.payload = *wire;
-    out.one_way = true;
-    out.source = ctx.source;
-    out.client = ctx.client.get();
-    if (auto err = t->send(out)) return std::move(*err);
+    if (auto err = t->send(detail::outbound(*target, route, *wire, ctx))) return std::move(*err);
     return {};
 }
 

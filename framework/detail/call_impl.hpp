@@ -22,6 +22,21 @@
 
 namespace hearth::detail {
 
+/// A one-way message for the transport; views into the caller's data, valid for send().
+/// Calls set one_way = false, reply_to and deadline on top.
+inline outbound_message outbound(const address_view& target, std::string_view route, std::string_view payload,
+                                 const call_context& ctx) {
+    outbound_message out;
+    out.node = target.node;
+    out.service = target.service;
+    out.route = route;
+    out.payload = payload;
+    out.one_way = true;
+    out.source = ctx.source;
+    out.client = ctx.client.get();
+    return out;
+}
+
 /// The calling thread's buffer for a request on its way to the transport, which copies it:
 /// no allocation per remote call or notify once it has grown. Not reentrant; never keep one
 /// across a suspension.
@@ -170,15 +185,10 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
         id = w->calls().reserve(&sink, timeout);
         wire_buffer wire;
         rpc::encode_to(t->codec(), req, wire.bytes());
-        outbound_message out;
-        out.node = target->node;
-        out.service = target->service;
-        out.route = m.route;
-        out.payload = wire.bytes();
+        auto out = outbound(*target, m.route, wire.bytes(), ctx);
+        out.one_way = false;
         out.reply_to = reply_address{w->index(), id};
         out.deadline = clock::now() + timeout;
-        out.source = ctx.source;
-        out.client = ctx.client.get();
         if (auto err = t->send(out)) {
             w->calls().release(id);
             co_return std::move(*err);
@@ -203,15 +213,7 @@ template <class Req>
                                                       "' is unknown: this node is not in a cluster."};
     wire_buffer wire;
     rpc::encode_to(t->codec(), req, wire.bytes());
-    outbound_message out;
-    out.node = target.node;
-    out.service = target.service;
-    out.route = route;
-    out.payload = wire.bytes();
-    out.one_way = true;
-    out.source = ctx.source;
-    out.client = ctx.client.get();
-    if (auto err = t->send(out)) return std::move(*err);
+    if (auto err = t->send(outbound(target, route, wire.bytes(), ctx))) return std::move(*err);
     return {};
 }
 

@@ -13,6 +13,7 @@
 #include "cluster/handshake.hpp"
 #include "framework/call.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
+#include "tests/cluster/raw_peer.hpp"
 #include "tests/framework/harness.hpp"
 
 using namespace hearth;
@@ -23,66 +24,6 @@ namespace net = boost::asio;
 using net::ip::tcp;
 
 namespace {
-
-/// A hand-driven connector with blocking sockets: the test plays a misbehaving peer.
-class raw_peer {
-  public:
-    explicit raw_peer(std::uint16_t port) : socket_(ctx_) {
-        socket_.connect({net::ip::make_address("127.0.0.1"), port});
-    }
-    void write(std::string_view bytes) { net::write(socket_, net::buffer(bytes.data(), bytes.size())); }
-    /// The next frame, or nullopt on EOF/error (views valid until the next read).
-    std::optional<frame> read() {
-        for (;;) {
-            auto f = decoder_.next();
-            if (!f) return std::nullopt;
-            if (*f) return std::move(**f);
-            auto buf = decoder_.prepare(4096);
-            boost::system::error_code ec;
-            auto n = socket_.read_some(net::buffer(buf.data(), buf.size()), ec);
-            decoder_.commit(n);
-            if (ec) return std::nullopt;
-        }
-    }
-    /// Runs the connector side of the handshake; returns the acceptor's incarnation or the
-    /// reject code.
-    std::variant<std::uint64_t, hearth::cluster::errc> handshake(const cluster_config& cfg,
-                                                                 const std::string& me,
-                                                                 const std::string& target) {
-        auto c = read();
-        REQUIRE(c);
-        const auto challenge = std::get<challenge_frame>(*c).nonce;
-        hello_frame h;
-        h.codec = cfg.codec;
-        h.max_frame = static_cast<std::uint32_t>(cfg.max_frame);
-        h.heartbeat_ms = 1000;
-        h.sender_incarnation = 77;
-        h.nonce = make_nonce();
-        h.cluster = cfg.cluster;
-        h.sender_node = me;
-        h.target_node = target;
-        h.proof = hello_proof(cfg.secret, challenge, h);
-        std::string out;
-        frame hf = h;
-        REQUIRE(encode(hf, out));
-        write(out);
-        auto answer = read();
-        REQUIRE(answer);
-        if (auto* r = std::get_if<reject_frame>(&*answer)) return r->code;
-        return std::get<welcome_frame>(*answer).node_incarnation;
-    }
-    bool closed_by_peer() {
-        for (;;) {
-            auto f = read();
-            if (!f) return true;
-        }
-    }
-
-  private:
-    net::io_context ctx_;
-    tcp::socket socket_;
-    frame_decoder decoder_;
-};
 
 /// Starts node "a" of `f` with "x" (the raw peer's name) known but offline, and connects a
 /// raw peer to it as "x"; returns the peer and a's incarnation.
@@ -178,22 +119,9 @@ TEST_CASE("frames for another node or an old incarnation are dropped and counted
     auto [peer, incarnation] = start_with_raw_peer(f);
     auto& p = *peer;
 
-    auto send_call = [&](std::string_view target, std::uint64_t inc, std::uint64_t id) {
-        call_frame c;
-        c.target_node = target;
-        c.target_incarnation = inc;
-        c.target_service = "echo";
-        c.route = "echo.echo";
-        c.payload = R"({"text":"hi","n":1})";
-        c.call_id = id;
-        c.reply_to_worker = 0;
-        std::string out;
-        REQUIRE(encode(c, out));
-        p.write(out);
-    };
-    send_call("a", incarnation ^ 1, 1);  // an old incarnation
-    send_call("zzz", incarnation, 2);    // another node
-    send_call("a", incarnation, 3);      // correct: answered
+    p.send_call("a", incarnation ^ 1, 1);  // an old incarnation
+    p.send_call("zzz", incarnation, 2);    // another node
+    p.send_call("a", incarnation, 3);      // correct: answered
     for (;;) {
         auto fr = p.read();
         REQUIRE(fr);

@@ -11,6 +11,7 @@
 #include "cluster/frame.hpp"
 #include "cluster/handshake.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
+#include "tests/cluster/raw_peer.hpp"
 #include "tests/framework/http_client.hpp"
 
 using namespace hearth;
@@ -57,66 +58,6 @@ struct scrape {
         auto it = samples.find(key);
         return it == samples.end() ? -1 : it->second;
     }
-};
-
-/// A hand-driven connector: handshakes as node `me`, then writes raw frames.
-class raw_peer {
-  public:
-    explicit raw_peer(std::uint16_t port) : socket_(ctx_) {
-        socket_.connect({net::ip::make_address("127.0.0.1"), port});
-    }
-    std::optional<frame> read() {
-        for (;;) {
-            auto f = decoder_.next();
-            if (!f) return std::nullopt;
-            if (*f) return std::move(**f);
-            auto buf = decoder_.prepare(4096);
-            boost::system::error_code ec;
-            auto n = socket_.read_some(net::buffer(buf.data(), buf.size()), ec);
-            decoder_.commit(n);
-            if (ec) return std::nullopt;
-        }
-    }
-    std::uint64_t handshake(const cluster_config& cfg, const std::string& me, const std::string& target) {
-        auto c = read();
-        REQUIRE(c);
-        const auto challenge = std::get<challenge_frame>(*c).nonce;
-        hello_frame h;
-        h.codec = cfg.codec;
-        h.max_frame = static_cast<std::uint32_t>(cfg.max_frame);
-        h.heartbeat_ms = 1000;
-        h.sender_incarnation = 99;
-        h.nonce = make_nonce();
-        h.cluster = cfg.cluster;
-        h.sender_node = me;
-        h.target_node = target;
-        h.proof = hello_proof(cfg.secret, challenge, h);
-        std::string out;
-        frame hf = h;
-        REQUIRE(encode(hf, out));
-        net::write(socket_, net::buffer(out));
-        auto answer = read();
-        REQUIRE(answer);
-        return std::get<welcome_frame>(*answer).node_incarnation;
-    }
-    void send_call(std::string_view target, std::uint64_t incarnation) {
-        call_frame c;
-        c.target_node = target;
-        c.target_incarnation = incarnation;
-        c.target_service = "echo";
-        c.route = "echo.echo";
-        c.payload = R"({"text":"hi","n":1})";
-        c.call_id = 1;
-        c.reply_to_worker = 0;
-        std::string out;
-        REQUIRE(encode(c, out));
-        net::write(socket_, net::buffer(out));
-    }
-
-  private:
-    net::io_context ctx_;
-    net::ip::tcp::socket socket_;
-    frame_decoder decoder_;
 };
 
 }  // namespace
@@ -199,9 +140,11 @@ TEST_CASE("metrics of live cluster nodes: families declared, counters move") {
 
     // Misaddressed: frames for another node and for an old incarnation.
     raw_peer p(f.at("a").port);
-    const auto incarnation = p.handshake(with_c, "x", "a");
-    p.send_call("a", incarnation ^ 1);
-    p.send_call("zzz", incarnation);
+    const auto welcome = p.handshake(with_c, "x", "a");
+    REQUIRE(std::holds_alternative<std::uint64_t>(welcome));
+    const auto incarnation = std::get<std::uint64_t>(welcome);
+    p.send_call("a", incarnation ^ 1, 1);
+    p.send_call("zzz", incarnation, 2);
     REQUIRE(eventually([&] { return a.misaddressed_frames() == 2; }, 5000ms));
     auto last = get_metrics();
     CHECK(last.at("hearth_cluster_misaddressed_frames_total") == 2);
