@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -15,18 +14,6 @@ namespace hearth::cluster {
 namespace {
 
 using wall_clock = std::chrono::system_clock;
-
-std::string iso_time(wall_clock::time_point t) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[64];
-    std::snprintf(out, sizeof out, "%.*s.%03dZ", static_cast<int>(n), buf, static_cast<int>(ms % 1000));
-    return out;
-}
 
 std::string hex64(std::uint64_t v) {
     char buf[20];

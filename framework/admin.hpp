@@ -116,4 +116,7 @@ class admin_server {
     std::atomic<std::uint16_t> port_{0};
 };
 
+/// RFC 3339 in UTC with milliseconds ("2026-11-21T08:00:00.123Z"), for times in admin responses.
+std::string iso_time(std::chrono::system_clock::time_point t);
+
 }  // namespace hearth

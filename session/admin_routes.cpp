@@ -1,7 +1,6 @@
 #include "session/admin_routes.hpp"
 
 #include <charconv>
-#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -24,19 +23,6 @@ std::uint64_t query_number(const admin_request& req, const std::string& key, std
     auto v = parse_u64(it->second);
     if (!v) throw admin_error(400, "'" + key + "' must be a non-negative integer, not '" + it->second + "'.");
     return *v;
-}
-
-// RFC 3339 in UTC with milliseconds: "2026-11-21T08:00:00.123Z".
-std::string iso_time(std::chrono::system_clock::time_point t) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[64];
-    std::snprintf(out, sizeof out, "%.*s.%03dZ", static_cast<int>(n), buf, static_cast<int>(ms % 1000));
-    return out;
 }
 
 }  // namespace
