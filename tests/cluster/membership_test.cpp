@@ -174,6 +174,9 @@ TEST_CASE("a graceful stop announces leave: peers see left, not down", "[cluster
     f.start("a", cfg);
     f.start("b", cfg);
     REQUIRE(wait_event(*sub, membership_event_kind::node_up, "b"));
+    // `left` is learned from the leave frame on this node's own link to b; `node_up` can come
+    // from b's link to us first, so wait for ours before b stops.
+    REQUIRE(wait_sender_up(ac, "b"));
     auto report = f.at("b").n->stop();
     CHECK(report.ok());
     REQUIRE(wait_event(*sub, membership_event_kind::node_left, "b"));
