@@ -112,7 +112,7 @@ awaitable<void> gate::kick_all(std::string reason) {
     for (unsigned i = 0; i < node().worker_count(); ++i) {
         node().worker_at(i).post_function([this, reason](worker& w) {
             auto copy = shard_at(w.index()).sessions;  // kick() may close and erase
-            for (auto& [id, c] : copy) c->kick(reason);
+            for (auto& [id, c] : copy) c->kick(reason, detail::ws_close::going_away);
         });
     }
     // Wait for the last connection to go: the step's deadline bounds this (cancelling the

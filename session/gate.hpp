@@ -61,7 +61,8 @@ class gate final : public hearth::service {
     /// Bound ports (0 when the listener is disabled or not open yet). Any thread.
     std::uint16_t tcp_port() const noexcept { return tcp_port_.load(); }
     std::uint16_t ws_port() const noexcept { return ws_port_.load(); }
-    /// "tcp://HOST:PORT", "ws://HOST:PORT/PATH", "http://HOST:PORT/" (empty when disabled).
+    /// "tcp://HOST:PORT", "ws://HOST:PORT/PATH" (PATH = ws_path; unless ws_path_only, any path
+    /// upgrades), "http://HOST:PORT/" (empty when disabled).
     std::string tcp_url() const;
     std::string ws_url() const;
     std::string http_url() const;

@@ -51,6 +51,10 @@ gate_options gate_options::from_json(const nlohmann::json& j) {
             o.ws_path = text(v, k);
             if (o.ws_path.empty() || o.ws_path.front() != '/')
                 throw std::invalid_argument("gate option 'ws_path' must start with '/'.");
+        } else if (key == "ws_path_only") {
+            if (!v.is_boolean())
+                throw std::invalid_argument("gate option 'ws_path_only' must be true or false.");
+            o.ws_path_only = v.get<bool>();
         } else if (key == "static_dir")
             o.static_dir = text(v, k);
         else if (key == "heartbeat_ms")

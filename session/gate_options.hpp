@@ -53,17 +53,27 @@ struct gate_options {
     std::string host = "127.0.0.1";
     int tcp_port = 3250;
     int ws_port = 3251;
+    /// The path ws_url() advertises. Upgrades are accepted on any path (as Pomelo and Nano do:
+    /// pomelo-jsclient-websocket connects to "/") unless ws_path_only is set.
     std::string ws_path = "/ws";
+    /// true: upgrade only on ws_path; other upgrade requests get 404 (plain GETs still serve
+    /// the static files).
+    bool ws_path_only = false;
     /// In-memory files served on the WebSocket port: "/" and "/index.html" map to "/index.html".
     std::map<std::string, static_file, std::less<>> static_files;
     /// A directory served on the WebSocket port after static_files (empty: none).
     std::string static_dir;
 
     // ---- protocol --------------------------------------------------------------------------------
-    std::chrono::milliseconds heartbeat{30000};          ///< server heartbeat; 2x = idle close
+    /// Heartbeat period (client-protocol.md 2.5): the gate sends one right after the
+    /// HandshakeAck, answers every client Heartbeat, sends one on its own when `heartbeat`
+    /// passed without, and kicks ("heartbeat timeout") a session from which nothing (no packet,
+    /// no WebSocket frame) arrived for 2 x heartbeat.
+    std::chrono::milliseconds heartbeat{30000};
     std::chrono::milliseconds handshake_timeout{10000};  ///< accept -> handshake packet
-    std::chrono::milliseconds kick_flush_timeout{2000};  ///< how long a kick waits for its flush
-    std::chrono::milliseconds request_timeout{5000};     ///< per forwarded client request
+    /// How long a kick (or any graceful close) may take to flush and see the client's EOF.
+    std::chrono::milliseconds kick_flush_timeout{2000};
+    std::chrono::milliseconds request_timeout{5000};  ///< per forwarded client request
     std::size_t max_packet_body = 64 * 1024;
     std::shared_ptr<const route_dictionary> dictionary;  ///< null: no "dict" in the handshake
     handshake_validator validator;                       ///< null: accept every handshake
@@ -80,7 +90,7 @@ struct gate_options {
     node_picker picker;  ///< null: session id modulo the number of hosting nodes
 
     /// Reads the JSON form (every key optional; unknown keys are an error):
-    /// {"host","tcp_port","ws_port","ws_path","static_dir","heartbeat_ms","handshake_timeout_ms",
+    /// {"host","tcp_port","ws_port","ws_path","ws_path_only","static_dir","heartbeat_ms","handshake_timeout_ms",
     ///  "kick_flush_timeout_ms","request_timeout_ms","max_packet_body","max_connections",
     ///  "max_queued_bytes","max_queued_packets","rate_limit","rate_burst",
     ///  "duplicate_login":"kick_old"|"reject_new","dict":{"route":code}}.

@@ -108,6 +108,7 @@ bool connection::send_push(std::string_view route, std::string_view payload) {
 void connection::take_queue(std::vector<out_item>& items, std::string& own) {
     items.swap(items_);
     own.swap(own_);
+    heartbeat_queued_ = false;  // the one queued is on its way: the next may be queued
 }
 
 void connection::written(std::size_t bytes, std::size_t packets) {
@@ -134,23 +135,50 @@ awaitable<void> connection::wait_for_output() {
 
 // ---- closing -----------------------------------------------------------------------------------
 
-void connection::kick(std::string_view reason) {
+void connection::kick(std::string_view reason, std::uint16_t ws_code) {
     if (stopped_ || kicking_) return;
-    nlohmann::json body;
-    body["reason"] = std::string(reason);
-    const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    const std::size_t begin = own_.size();
-    if (encode_packet(own_, packet_type::kick, text)) {
-        close(reason);
-        return;
-    }
-    // The kick bypasses the queue bounds: it is the last packet, and the flush deadline bounds it.
-    queued_bytes_ += own_.size() - begin;
-    ++queued_packets_;
-    items_.push_back(out_item{nullptr, begin, own_.size(), 1});
-    kicking_ = true;
-    close_reason_ = "kicked: " + std::string(reason);
     gate_.stats().kicked.add();
+    end_gracefully(reason, ws_code, true);
+}
+
+namespace {
+
+// The longest prefix of `text` that fits a WebSocket close reason (123 bytes) without cutting
+// a UTF-8 sequence.
+std::string close_frame_reason(std::string_view text) {
+    constexpr std::size_t max = 123;
+    if (text.size() <= max) return std::string(text);
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    return std::string(text.substr(0, n));
+}
+
+}  // namespace
+
+void connection::end_gracefully(std::string_view reason, std::uint16_t ws_code, bool kick_packet) {
+    if (stopped_ || kicking_) return;
+    if (kick_packet) {
+        nlohmann::json body;
+        body["reason"] = std::string(reason);
+        const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        const std::size_t begin = own_.size();
+        if (encode_packet(own_, packet_type::kick, text)) {
+            own_.resize(begin);
+            close(reason);
+            return;
+        }
+        // The kick bypasses the queue bounds: it is the last packet, and the flush deadline
+        // bounds it.
+        queued_bytes_ += own_.size() - begin;
+        ++queued_packets_;
+        items_.push_back(out_item{nullptr, begin, own_.size(), 1});
+        close_reason_ = "kicked: " + std::string(reason);
+    } else {
+        close_reason_ = std::string(reason);
+    }
+    kicking_ = true;
+    ws_close_code_ = ws_code;
+    ws_close_reason_ = close_frame_reason(reason);
     wake_writer();
     arm_timer();
 }
@@ -158,8 +186,9 @@ void connection::kick(std::string_view reason) {
 void connection::on_flushed_after_kick() {
     if (flushed_ || stopped_) return;
     flushed_ = true;
-    // Half-close: the client reads the kick, then sees EOF; the reader closes us on its EOF (or
-    // the kick flush deadline does). Closing at once could reset the connection and lose the kick.
+    // Half-close: the client reads everything and the kick, then sees EOF; the reader closes us
+    // on its EOF (or the kick flush deadline does). Closing now, with input we have not read,
+    // would reset the connection and lose what the client had not read yet.
     shutdown_send();
 }
 
@@ -185,16 +214,24 @@ void connection::coroutine_exited() {
 
 // ---- protocol ----------------------------------------------------------------------------------
 
-void connection::on_bytes_in(std::size_t n) {
+void connection::note_inbound() {
     last_inbound_ = clock::now();
+}
+
+void connection::on_bytes_in(std::size_t n) {
+    note_inbound();
     gate_.stats().bytes_in.add(n);
 }
 
 void connection::on_protocol_error(std::error_code ec) {
-    if (stopped_) return;
+    if (stopped_ || kicking_) return;
     gate_.stats().protocol_errors.add();
     gate_.log().debug("session {} ({}): protocol error: {}", id_, remote_, ec.message());
-    close(std::string("protocol error: ") + std::string(to_string(static_cast<errc>(ec.value()))));
+    // A client that breaks the protocol may still be reading: tell it why, like a kick.
+    const auto e = static_cast<errc>(ec.value());
+    const bool too_big = e == errc::packet_too_large || e == errc::payload_too_large;
+    end_gracefully(std::string("protocol error: ") + std::string(to_string(e)),
+                   too_big ? ws_close::too_big : ws_close::protocol_error, true);
 }
 
 connection::next_step connection::on_packet(const packet& p) {
@@ -214,9 +251,7 @@ connection::next_step connection::on_packet(const packet& p) {
                               handshake_failure(400, "The handshake is not valid JSON."))
                     .clear();
                 send_copy(reply);
-                kicking_ = true;  // flush the refusal, then close like a kick
-                close_reason_ = "bad handshake";
-                arm_timer();
+                end_gracefully("bad handshake", ws_close::protocol_error, false);
                 return next_step::more;
             }
             if (gate_.options().validator) {
@@ -237,10 +272,15 @@ connection::next_step connection::on_packet(const packet& p) {
                 return next_step::stop;
             }
             state_ = state::working;
-            next_heartbeat_ = clock::now() + gate_.options().heartbeat;
+            // The first Heartbeat goes out now: clients that only answer ours (pomelo's, Nano's)
+            // start their clock from it (client-protocol.md section 2.5).
+            send_heartbeat();
             arm_timer();
             return next_step::more;
         case packet_type::heartbeat:
+            // Answer at once, as Pomelo's server does: a client on its own timer expects one
+            // back, and a client that only answers ours sends its next one `heartbeat` after it.
+            if (state_ == state::working) send_heartbeat();
             return next_step::more;
         case packet_type::data:
             if (state_ != state::working) {
@@ -276,9 +316,7 @@ awaitable<void> connection::run_validator() {
         encode_packet(reply, packet_type::handshake, handshake_failure(verdict.code, verdict.message))
             .clear();
         send_copy(reply);
-        kicking_ = true;
-        close_reason_ = "handshake refused";
-        arm_timer();
+        end_gracefully("handshake refused", ws_close::normal, false);
     }
 }
 
@@ -480,6 +518,14 @@ void connection::start_notify(std::string_view route, std::string_view payload) 
 
 // ---- timer -------------------------------------------------------------------------------------
 
+void connection::send_heartbeat() {
+    next_heartbeat_ = clock::now() + gate_.options().heartbeat;
+    // One waiting in the queue is enough: a client that floods heartbeats without reading
+    // must not grow the queue with answers.
+    if (heartbeat_queued_) return;
+    if (send_copy(heartbeat_packet)) heartbeat_queued_ = true;
+}
+
 void connection::arm_timer() {
     if (stopped_) return;
     const auto& o = gate_.options();
@@ -508,19 +554,19 @@ void connection::on_timer() {
         if (now >= accepted_at_ + o.handshake_timeout) {
             gate_.stats().protocol_errors.add();
             gate_.log().debug("session {}: no handshake within {} ms", id_, o.handshake_timeout.count());
-            close("handshake timeout");
+            end_gracefully("handshake timeout", ws_close::going_away, false);
             return;
         }
     } else {
+        // A live client sends something at most `heartbeat` (+ a round trip) after each
+        // Heartbeat it receives, and it receives one at least every `heartbeat`: nothing for
+        // 2 x heartbeat means it is gone.
         if (now >= last_inbound_ + 2 * o.heartbeat) {
             gate_.log().debug("session {}: nothing received for {} ms", id_, (2 * o.heartbeat).count());
-            close("heartbeat timeout");
+            end_gracefully("heartbeat timeout", ws_close::going_away, true);
             return;
         }
-        if (now >= next_heartbeat_) {
-            send_copy(heartbeat_packet);
-            next_heartbeat_ = now + o.heartbeat;
-        }
+        if (now >= next_heartbeat_) send_heartbeat();
     }
     arm_timer();
 }
@@ -554,7 +600,9 @@ class tcp_connection final : public connection {
     static awaitable<void> reader(std::shared_ptr<tcp_connection> self) {
         auto& c = *self;
         co_await c.read_packets(c.socket_, 8192);
-        c.close("client closed");
+        // The client's EOF (or an error). While a kick is still being flushed, the writer
+        // finishes it (a client may shut its sending side and still read).
+        if (!c.kicking_ || c.flushed_) c.close("client closed");
         c.coroutine_exited();
     }
 
@@ -563,9 +611,11 @@ class tcp_connection final : public connection {
         std::vector<out_item> items;
         std::string own;
         std::vector<asio::const_buffer> bufs;
+        bool failed = false;
         while (!c.stopped_) {
             if (c.queue_empty()) {
                 if (c.kicking_) {
+                    // Half-closed: the reader (on the client's EOF) or the kick deadline closes.
                     c.on_flushed_after_kick();
                     break;
                 }
@@ -586,10 +636,13 @@ class tcp_connection final : public connection {
             items.clear();
             own.clear();
             if (own.capacity() > 64 * 1024) own.shrink_to_fit();
-            if (ec) break;
+            if (ec) {
+                failed = true;
+                break;
+            }
             c.written(n, packets);
         }
-        c.close("write failed");
+        if (failed) c.close("write failed");
         c.coroutine_exited();
     }
 

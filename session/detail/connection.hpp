@@ -35,6 +35,14 @@ namespace detail {
 
 enum class transport_kind { tcp, ws };
 
+/// WebSocket close codes the gate sends (RFC 6455 section 7.4.1).
+namespace ws_close {
+inline constexpr std::uint16_t normal = 1000;          ///< kicks, refused handshakes
+inline constexpr std::uint16_t going_away = 1001;      ///< shutdown, idle and handshake timeouts
+inline constexpr std::uint16_t protocol_error = 1002;  ///< the client broke client-protocol.md
+inline constexpr std::uint16_t too_big = 1009;         ///< a packet over max_packet_body
+}  // namespace ws_close
+
 class connection : public std::enable_shared_from_this<connection> {
   public:
     connection(gate& g, worker& w, std::uint64_t id, transport_kind kind);
@@ -58,9 +66,15 @@ class connection : public std::enable_shared_from_this<connection> {
     bool send_shared(std::shared_ptr<const std::string> packet);
     /// Queues a Push message (encoded straight into the write queue).
     bool send_push(std::string_view route, std::string_view payload);
-    /// Sends a Kick packet with {"reason": reason}, flushes it, then closes. Idempotent.
-    void kick(std::string_view reason);
-    /// Closes at once (shutdown, close); queued bytes are dropped. Idempotent.
+    /// Ends the session gracefully: everything already queued, then a Kick packet with
+    /// {"reason": reason}, then (WebSocket) a close frame with `ws_code` and the reason or (TCP)
+    /// a half-close. Input is read and discarded until the client's EOF or kick_flush_timeout
+    /// after the kick, then the socket closes (closing with unread input would make the kernel
+    /// reset the connection and discard what the client had not read yet). Idempotent; counts
+    /// hearth_gate_kicked_total.
+    void kick(std::string_view reason, std::uint16_t ws_code = ws_close::normal);
+    /// Closes at once; queued bytes are dropped. Only for clients that do not read (write queue
+    /// full) and for the node's final stop. Idempotent.
     void close(std::string_view reason);
     void set_uid(std::string uid);
 
@@ -73,9 +87,16 @@ class connection : public std::enable_shared_from_this<connection> {
     awaitable<void> run_validator();
     void on_protocol_error(std::error_code ec);
     void on_bytes_in(std::size_t n);
+    /// Anything arrived from the client (a packet's bytes, a WebSocket ping/pong/close frame):
+    /// the session is alive.
+    void note_inbound();
+    /// The graceful close behind kick(): `kick_packet` false for handshake refusals, whose
+    /// handshake reply already says why.
+    void end_gracefully(std::string_view reason, std::uint16_t ws_code, bool kick_packet);
 
-    /// The read loop both transports share: read up to `chunk` bytes into the packet decoder,
-    /// handle every complete packet, and return on a read error, a protocol error or a stop.
+    /// The read loop both transports share: read up to `chunk` bytes into the packet decoder and
+    /// handle every complete packet; once the session is ending gracefully, read and discard
+    /// until the client's EOF. Returns on a read error (EOF included) or a close.
     /// (A WebSocket is read as a byte stream: a message may carry several packets, and a packet
     /// split across messages is reassembled by the decoder.)
     template <class Stream>
@@ -105,8 +126,10 @@ class connection : public std::enable_shared_from_this<connection> {
 
     packet_decoder decoder_;  // inbound bytes of this session (read_packets)
     bool stopped_ = false;    // close() ran: the socket is shut
-    bool kicking_ = false;    // a kick is queued: no more output, close once flushed
+    bool kicking_ = false;    // ending gracefully: no more output, close once flushed and drained
     bool flushed_ = false;    // the kick is written and the send side shut
+    std::uint16_t ws_close_code_ = ws_close::normal;  // the close frame that follows the flush
+    std::string ws_close_reason_;                     // at most 123 bytes (RFC 6455 5.5)
     gate& gate_;
     worker& worker_;
     std::string remote_;
@@ -120,6 +143,8 @@ class connection : public std::enable_shared_from_this<connection> {
     template <class Encode>
     bool append_owned(Encode encode);
     void on_timer();
+    /// Queues a Heartbeat unless one is already waiting for the writer.
+    void send_heartbeat();
     void handle_data(std::string_view body);
     void start_request(std::uint64_t msg_id, std::string_view route, std::string_view payload);
     void start_notify(std::string_view route, std::string_view payload);
@@ -148,7 +173,8 @@ class connection : public std::enable_shared_from_this<connection> {
     asio::steady_timer timer_;
     clock::time_point accepted_at_;
     clock::time_point last_inbound_;
-    clock::time_point next_heartbeat_;
+    clock::time_point next_heartbeat_;  // when we send one on our own if none went out meanwhile
+    bool heartbeat_queued_ = false;     // a Heartbeat is queued and not yet taken by the writer
 
     handshake_request pending_handshake_;
 
@@ -174,24 +200,16 @@ awaitable<void> connection::read_packets(Stream& stream, std::size_t chunk) {
         char* buf = decoder_.prepare(chunk);
         auto [ec, n] =
             co_await stream.async_read_some(asio::buffer(buf, chunk), asio::as_tuple(asio::use_awaitable));
-        if (ec) co_return;
-        decoder_.commit(n);
+        if (ec || stopped_) co_return;
         on_bytes_in(n);
-        bool stop = false;
-        while (!stop && decoder_.next(p, perr)) {
-            switch (on_packet(p)) {
-                case next_step::more:
-                    break;
-                case next_step::validate:
-                    co_await run_validator();
-                    break;
-                case next_step::stop:
-                    stop = true;
-                    break;
-            }
+        // Ending gracefully: read only to see the client's EOF; the bytes are dropped uncommitted.
+        if (kicking_) continue;
+        decoder_.commit(n);
+        while (!kicking_ && !stopped_ && decoder_.next(p, perr)) {
+            if (on_packet(p) == next_step::validate) co_await run_validator();
         }
-        if (perr) on_protocol_error(perr);
-        if (stop || stopped_) co_return;
+        if (perr && !kicking_ && !stopped_) on_protocol_error(perr);
+        if (stopped_) co_return;
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -23,6 +24,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using namespace asio::experimental::awaitable_operators;
+
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 class ws_connection final : public connection {
@@ -32,6 +35,10 @@ class ws_connection final : public connection {
         boost::system::error_code ec;
         auto ep = beast::get_lowest_layer(ws_).remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+        // Pings, pongs and close frames are liveness too (the reader only sees data frames).
+        // Runs inside the reader's read, on this connection's worker; ws_ is ours, so `this`
+        // outlives every call.
+        ws_.control_callback([this](websocket::frame_type, beast::string_view) { note_inbound(); });
     }
 
     void start() override {
@@ -65,8 +72,12 @@ class ws_connection final : public connection {
             if (c.queue_empty()) {
                 if (c.kicking_) {
                     c.flushed_ = true;
-                    // The close handshake tells browsers "done" cleanly; the kick timer bounds it.
-                    co_await c.ws_.async_close(websocket::close_code::normal, tuple_awaitable);
+                    // Every close we decide ends with a close frame (code and reason), never a
+                    // bare drop (1006). Beast then reads and discards until the client's close
+                    // frame and tears the TCP connection down; the kick deadline bounds it.
+                    const websocket::close_reason why(static_cast<websocket::close_code>(c.ws_close_code_),
+                                                      c.ws_close_reason_);
+                    co_await c.ws_.async_close(why, tuple_awaitable);
                     break;
                 }
                 co_await c.wait_for_output();
@@ -143,6 +154,23 @@ bool find_static(const gate_options& o, std::string_view path, std::string& type
 
 }  // namespace
 
+namespace {
+
+// Awaits `op` (an awaitable yielding a tuple whose first element is an error_code), but no later
+// than `deadline`: then the operation is cancelled and the error is timed_out. Both complete
+// before this returns, so nothing outlives the caller's frame (a timer handler that closed the
+// socket instead could run after the frame holding the socket was gone).
+template <class Tuple>
+awaitable<Tuple> before(asio::steady_timer& deadline, awaitable<Tuple> op) {
+    auto r = co_await (std::move(op) || deadline.async_wait(asio::use_awaitable));
+    if (r.index() == 0) co_return std::get<0>(std::move(r));
+    Tuple timed_out{};
+    std::get<0>(timed_out) = asio::error::timed_out;
+    co_return timed_out;
+}
+
+}  // namespace
+
 awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
     const auto& o = g.options();
     boost::system::error_code ignored;
@@ -150,42 +178,36 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
     // Until the WebSocket handshake completes, the handshake timeout bounds everything.
     asio::steady_timer deadline(w.context());
     deadline.expires_after(o.handshake_timeout);
-    deadline.async_wait([&socket](boost::system::error_code ec) {
-        if (!ec) socket.close(ec);
-    });
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(8 * 1024);
         parser.body_limit(16 * 1024);
-        auto [ec, n] = co_await http::async_read(socket, buffer, parser, tuple_awaitable);
+        auto [ec, n] = co_await before(deadline, http::async_read(socket, buffer, parser, tuple_awaitable));
         if (ec) break;
         auto req = parser.release();
         std::string_view target(req.target().data(), req.target().size());
         target = target.substr(0, target.find('?'));
 
         if (websocket::is_upgrade(req)) {
-            if (target != o.ws_path) {
+            // Standard clients (pomelo-jsclient-websocket, Nano's) connect to "/" and Pomelo and
+            // Nano upgrade on any path; ws_path_only restricts upgrades to ws_path.
+            if (o.ws_path_only && target != o.ws_path) {
                 http::response<http::string_body> res{http::status::not_found, req.version()};
                 res.set(http::field::content_type, "text/plain");
                 res.body() = "No WebSocket endpoint here.\n";
                 res.prepare_payload();
-                co_await http::async_write(socket, res, tuple_awaitable);
+                co_await before(deadline, http::async_write(socket, res, tuple_awaitable));
                 break;
             }
-            deadline.cancel();
             websocket::stream<tcp::socket> ws(std::move(socket));
             ws.binary(true);
             ws.auto_fragment(false);
             ws.read_message_max(std::max<std::size_t>(4 * (o.max_packet_body + 4), 1 << 20));
-            asio::steady_timer ws_deadline(w.context());
-            ws_deadline.expires_after(o.handshake_timeout);
-            ws_deadline.async_wait([&ws](boost::system::error_code tec) {
-                if (!tec) beast::get_lowest_layer(ws).close(tec);
-            });
-            auto [aec] = co_await ws.async_accept(req, tuple_awaitable);
-            ws_deadline.cancel();
+            deadline.expires_after(o.handshake_timeout);
+            auto [aec] = co_await before(deadline, ws.async_accept(req, tuple_awaitable));
             if (aec) {
+                beast::get_lowest_layer(ws).close(ignored);
                 g.release_admission();
                 co_return;
             }
@@ -213,10 +235,9 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
         }
         res.keep_alive(req.keep_alive());
         res.prepare_payload();
-        auto [wec, wn] = co_await http::async_write(socket, res, tuple_awaitable);
+        auto [wec, wn] = co_await before(deadline, http::async_write(socket, res, tuple_awaitable));
         if (wec || !req.keep_alive()) break;
     }
-    deadline.cancel();
     g.release_admission();  // before the close, so a client that saw EOF may connect again
     socket.shutdown(tcp::socket::shutdown_send, ignored);
     socket.close(ignored);

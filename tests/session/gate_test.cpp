@@ -2,11 +2,16 @@
 
 #include <atomic>
 #include <future>
+#include <thread>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "framework/node.hpp"
 #include "framework/timer.hpp"
+#include "framework/worker.hpp"
 #include "session/group.hpp"
 #include "session/ref.hpp"
 #include "tests/framework/harness.hpp"
@@ -32,10 +37,15 @@ inline constexpr hearth::rpc::method<session::session_closed, void> closed_m{"ro
 
 class echo_service : public hearth::service {
   public:
+    std::atomic<int> calls{0};
+
     echo_service() { handle(echo_m, &echo_service::on_echo); }
 
   private:
-    hearth::awaitable<json> on_echo(json j) { co_return j; }
+    hearth::awaitable<json> on_echo(json j) {
+        calls.fetch_add(1);
+        co_return j;
+    }
 };
 
 class room_service : public hearth::service {
@@ -137,7 +147,7 @@ struct fixture {
         o.tcp_port = 0;
         o.ws_port = 0;
         g = &n.add_service<session::gate>("gate", std::move(o));
-        n.add_service<echo_service>("echo");
+        echo = &n.add_service<echo_service>("echo");
         room = &n.add_service<room_service>("room");
         n.start();
         REQUIRE(g->wait_listening(5s));
@@ -153,6 +163,7 @@ struct fixture {
 
     hearth::node n;
     session::gate* g = nullptr;
+    echo_service* echo = nullptr;
     room_service* room = nullptr;
 };
 
@@ -311,18 +322,138 @@ TEST_CASE("gate: malformed input closes only the offending connection", "[gate][
     CHECK(f.counter("hearth_gate_protocol_errors_total") >= 1);
 }
 
-TEST_CASE("gate: heartbeats and idle close", "[gate]") {
+namespace {
+
+using steady = std::chrono::steady_clock;
+using hearth::session::packet_type;
+
+std::chrono::milliseconds left_until(steady::time_point t) {
+    return std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(t - steady::now()));
+}
+
+// Plays the standard clients (pomelo-jsclient-websocket, pomelo-protocol users, Nano's starx):
+// never a Heartbeat of its own; `h` after a server Heartbeat it sends one, and Heartbeats that
+// arrive while that is pending change nothing. False if the server closed within `span`.
+bool answer_heartbeats_only(test_client& c, std::chrono::milliseconds h, std::chrono::milliseconds span) {
+    const auto end = steady::now() + span;
+    constexpr auto none = steady::time_point::max();
+    auto reply_at = none;  // when the pending answer goes out
+    while (steady::now() < end) {
+        auto p = c.next(left_until(std::min(reply_at, end)));
+        if (c.closed()) return false;
+        if (p && p->type == packet_type::heartbeat && reply_at == none) reply_at = steady::now() + h;
+        if (reply_at != none && steady::now() >= reply_at) {
+            c.send_packet(packet_type::heartbeat, "");
+            reply_at = none;
+        }
+    }
+    return true;
+}
+
+// Plays clients that send a Heartbeat every `h` on their own timer (Pitaya's, hand-written
+// ones). Counts the Heartbeats sent and received; false if the server closed within `span`.
+bool heartbeat_on_own_timer(test_client& c, std::chrono::milliseconds h, std::chrono::milliseconds span,
+                            int& sent, int& received) {
+    const auto end = steady::now() + span;
+    auto next_send = steady::now();
+    while (steady::now() < end) {
+        if (steady::now() >= next_send) {
+            c.send_packet(packet_type::heartbeat, "");
+            ++sent;
+            next_send += h;
+        }
+        auto p = c.next(left_until(std::min(next_send, end)));
+        if (c.closed()) return false;
+        if (p && p->type == packet_type::heartbeat) ++received;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("gate: a client that only answers server heartbeats stays connected while idle",
+          "[gate][heartbeat]") {
     session::gate_options o;
-    o.heartbeat = 100ms;
+    o.heartbeat = 200ms;
     fixture f(o);
-    test_client c(test_client::kind::tcp, f.g->tcp_port());
-    auto hs = c.handshake();
-    CHECK(hs["sys"]["heartbeat"] == 0.1);
-    auto p = c.next(2s);
-    REQUIRE(p);
-    CHECK(p->type == hearth::session::packet_type::heartbeat);
-    // We never send anything: the server closes after 2 x heartbeat.
-    CHECK(c.wait_closed(3s));
+    for (auto k : {test_client::kind::tcp, test_client::kind::ws}) {
+        test_client c(k, k == test_client::kind::tcp ? f.g->tcp_port() : f.g->ws_port());
+        REQUIRE(c.handshake()["code"] == 200);
+        CHECK(answer_heartbeats_only(c, o.heartbeat, 8 * o.heartbeat));
+        c.request(1, "echo.echo", json::object());
+        auto r = c.next_response();
+        REQUIRE(r);
+        CHECK(r->id == 1);
+    }
+}
+
+TEST_CASE("gate: a client that heartbeats on its own timer stays connected and is answered",
+          "[gate][heartbeat]") {
+    session::gate_options o;
+    o.heartbeat = 200ms;
+    fixture f(o);
+    for (auto k : {test_client::kind::tcp, test_client::kind::ws}) {
+        test_client c(k, k == test_client::kind::tcp ? f.g->tcp_port() : f.g->ws_port());
+        REQUIRE(c.handshake()["code"] == 200);
+        int sent = 0, received = 0;
+        CHECK(heartbeat_on_own_timer(c, o.heartbeat, 8 * o.heartbeat, sent, received));
+        c.request(1, "echo.echo", json::object());
+        // The answer to our last Heartbeat was queued before the Response.
+        for (;;) {
+            auto p = c.next();
+            REQUIRE(p);
+            if (p->type == packet_type::heartbeat) ++received;
+            if (p->type == packet_type::data) break;
+        }
+        // Every Heartbeat was answered (plus the one the gate sends after the ack).
+        CHECK(received >= sent);
+    }
+}
+
+TEST_CASE("gate: WebSocket pings count as liveness", "[gate][heartbeat]") {
+    session::gate_options o;
+    o.heartbeat = 200ms;
+    fixture f(o);
+    test_client c(test_client::kind::ws, f.g->ws_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    // No packet at all after the ack, only a ping every heartbeat / 2.
+    const auto end = steady::now() + 8 * o.heartbeat;
+    while (steady::now() < end) {
+        c.ping();
+        (void)c.next(std::min(o.heartbeat / 2, left_until(end)));
+        REQUIRE_FALSE(c.closed());
+    }
+    c.request(1, "echo.echo", json::object());
+    auto r = c.next_response();
+    REQUIRE(r);
+    CHECK(r->id == 1);
+}
+
+TEST_CASE("gate: a silent client is kicked 2 x heartbeat after the last thing it sent", "[gate][heartbeat]") {
+    session::gate_options o;
+    o.heartbeat = 200ms;
+    fixture f(o);
+    for (auto k : {test_client::kind::tcp, test_client::kind::ws}) {
+        test_client c(k, k == test_client::kind::tcp ? f.g->tcp_port() : f.g->ws_port());
+        auto hs = c.handshake();
+        const auto acked = steady::now();
+        CHECK(hs["sys"]["heartbeat"] == 0.2);
+        // The first Heartbeat follows the ack at once, not a heartbeat later.
+        auto p = c.next(o.heartbeat / 2);
+        REQUIRE(p);
+        CHECK(p->type == packet_type::heartbeat);
+        // We never send anything again: kicked ("heartbeat timeout") at 2 x heartbeat, then the
+        // server's half-close (TCP) or close frame (WebSocket).
+        CHECK(c.wait_closed(2 * o.heartbeat + o.kick_flush_timeout));
+        const auto took = steady::now() - acked;
+        CHECK(took >= 2 * o.heartbeat);
+        CHECK(took < 2 * o.heartbeat + 1s);
+        CHECK(json::parse(c.kick_body())["reason"] == "heartbeat timeout");
+        if (k == test_client::kind::ws) {
+            CHECK(c.close_code() == 1001);
+            CHECK(c.close_reason() == "heartbeat timeout");
+        }
+    }
 }
 
 TEST_CASE("gate: kick sends the reason, flushes, closes; close callbacks reach the room", "[gate]") {
@@ -582,4 +713,262 @@ TEST_CASE("gate: requests route to the node that hosts the service; down = unava
     gate_node.stop();
     game_node.stop();
     (void)room;
+}
+
+TEST_CASE("gate: a WebSocket-port read that completes exactly at its deadline touches no freed socket",
+          "[gate][ws]") {
+    // The HTTP phase of the WebSocket port is bounded by a deadline timer. Hold the session's
+    // worker past that deadline while the client's EOF arrives, so the read and the timer complete
+    // in the same reactor turn: the read ends the connection's coroutine, then the timer fires.
+    // (Under ASan a timer that captured the coroutine's socket would read freed memory here.)
+    session::gate_options o;
+    o.handshake_timeout = 100ms;
+    fixture f(o, 1);
+    namespace asio = boost::asio;
+    auto get_keep_alive = [&](asio::ip::tcp::socket& s) {
+        const std::string req = "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n";
+        asio::write(s, asio::buffer(req));
+        std::string got;
+        char buf[1024];
+        while (got.find("Not found.\n") == std::string::npos) {
+            boost::system::error_code ec;
+            auto n = s.read_some(asio::buffer(buf), ec);
+            if (ec) break;
+            got.append(buf, n);
+        }
+        return got;
+    };
+    for (int round = 0; round < 3; ++round) {
+        asio::io_context io;
+        asio::ip::tcp::socket s(io);
+        s.connect({asio::ip::make_address("127.0.0.1"), f.g->ws_port()});
+        // One exchange: the port's coroutine is now parked in its next read, deadline armed.
+        REQUIRE(get_keep_alive(s).find("404") != std::string::npos);
+        const auto deadline_passed = std::chrono::steady_clock::now() + o.handshake_timeout + 50ms;
+        std::promise<void> holding, eof_sent;
+        auto held = holding.get_future();
+        f.n.worker_at(0).post_function([&, eof = eof_sent.get_future()](hearth::worker&) mutable {
+            holding.set_value();
+            eof.wait();
+            // Time itself is what this test needs to pass: the deadline must expire while held.
+            std::this_thread::sleep_until(deadline_passed);
+        });
+        held.wait();
+        s.shutdown(asio::ip::tcp::socket::shutdown_send);
+        eof_sent.set_value();
+        // The gate closes the connection and still serves the next one.
+        boost::system::error_code ec;
+        char buf[256];
+        while (!ec) s.read_some(asio::buffer(buf), ec);
+        CHECK((ec == asio::error::eof || ec == asio::error::connection_reset));
+    }
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), f.g->ws_port()});
+    CHECK(get_keep_alive(s).find("404") != std::string::npos);
+}
+
+namespace {
+
+// Lets every message and handler already queued on worker 0 run (a few hops: a local reply may
+// resume its caller through the mailbox and then through the io_context).
+void settle(hearth::node& n) {
+    for (int i = 0; i < 3; ++i) {
+        std::promise<void> done;
+        n.worker_at(0).post_function([&done](hearth::worker&) { done.set_value(); });
+        done.get_future().wait();
+        hearth::testing::run_on(n, 0, []() -> hearth::awaitable<void> { co_return; });
+    }
+}
+
+// A client with `count` Responses queued for it that it has not read (more than its socket's
+// receive window), which keeps sending a Heartbeat every millisecond (from a second thread, on a
+// dup of its socket) once the gate is closing it.
+struct busy_reader {
+    static constexpr int count = 3000;
+    fixture& f;
+    test_client c;
+    std::atomic<bool> stop{false};
+    std::thread beats;
+    std::uint64_t expected_bytes = 0;  // bytes_out once every Response and the kick are written
+    int responses = 0;
+
+    // A small receive buffer keeps most of what the gate writes in the gate's send buffer until
+    // the client reads it, as a mobile client's does.
+    explicit busy_reader(fixture& fx) : f(fx), c(test_client::kind::tcp, fx.g->tcp_port(), "/", 8 * 1024) {
+        REQUIRE(c.handshake()["code"] == 200);
+        auto hb = c.next();  // the Heartbeat that follows the ack: nothing else is sent unasked
+        REQUIRE(hb);
+        REQUIRE(hb->type == session::packet_type::heartbeat);
+        REQUIRE(hearth::testing::eventually([&] { return f.counter("hearth_gate_packets_out_total") == 2; }));
+        expected_bytes = f.counter("hearth_gate_bytes_out_total");
+        json pad;
+        pad["pad"] = std::string(500, 'x');
+        for (int i = 1; i <= count; ++i) {
+            c.request(static_cast<std::uint64_t>(i), "echo.echo", pad);
+            std::string packet;
+            REQUIRE_FALSE(session::encode_response_packet(packet, static_cast<std::uint64_t>(i), pad.dump()));
+            expected_bytes += packet.size();
+        }
+        // Every Response is queued (the node has one worker) before the gate closes the session.
+        REQUIRE(hearth::testing::eventually([&] { return f.echo->calls.load() == count; }));
+        settle(f.n);
+    }
+    ~busy_reader() { finish(); }
+
+    void start_heartbeats() {
+        const int fd = ::dup(c.native_handle());
+        REQUIRE(fd >= 0);
+        beats = std::thread([this, fd] {
+            std::string hb;
+            (void)session::encode_packet(hb, session::packet_type::heartbeat, "");
+            while (!stop && ::send(fd, hb.data(), hb.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hb.size()))
+                std::this_thread::sleep_for(1ms);  // the client's pace, not a wait
+            ::close(fd);
+        });
+    }
+    // Waits until the gate has handed every Response and the Kick to its socket: most of it
+    // is still in the gate's send buffer, since we have read nothing yet.
+    void wait_written(const std::string& reason) {
+        json k;
+        k["reason"] = reason;
+        std::string kick;
+        REQUIRE_FALSE(session::encode_packet(kick, session::packet_type::kick, k.dump()));
+        REQUIRE(hearth::testing::eventually(
+            [&] { return f.counter("hearth_gate_bytes_out_total") >= expected_bytes + kick.size(); }));
+    }
+    void finish() {
+        stop = true;
+        if (beats.joinable()) beats.join();
+    }
+    // Reads until the server's EOF (or an error); counts the Responses, in order.
+    void read_all() {
+        for (;;) {
+            auto p = c.next(10s);
+            if (!p) break;
+            if (p->type != session::packet_type::data) continue;
+            session::message m;
+            REQUIRE_FALSE(session::decode_message(p->body, nullptr, m));
+            if (m.type == session::message_type::response &&
+                m.id == static_cast<std::uint64_t>(responses + 1))
+                ++responses;
+        }
+        CHECK(c.closed());
+        finish();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("gate: a kick reaches a client that is still sending, after everything queued before it",
+          "[gate][kick]") {
+    fixture f({}, 1);
+    busy_reader client(f);
+    auto page = hearth::testing::run_on(f.n, 0, [&] { return f.g->list_sessions(0, 10); });
+    REQUIRE(page.items.size() == 1);
+    const auto id = page.items[0].id;
+    CHECK(hearth::testing::run_on(f.n, 0, [&] { return f.g->kick_session(id, "go away"); }));
+    client.start_heartbeats();
+    client.wait_written("go away");
+    client.read_all();
+    CHECK(client.responses == busy_reader::count);
+    REQUIRE_FALSE(client.c.kick_body().empty());
+    CHECK(json::parse(client.c.kick_body())["reason"] == "go away");
+    CHECK(hearth::testing::eventually([&] { return f.g->session_count() == 0; }));
+}
+
+TEST_CASE("gate: the shutdown kick reaches a client that is still sending, after everything queued",
+          "[gate][kick]") {
+    auto f = std::make_unique<fixture>(session::gate_options{}, 1);
+    busy_reader client(*f);
+    auto stopping = std::async(std::launch::async, [&f] { return f->n.stop(); });
+    client.start_heartbeats();
+    client.wait_written("server shutting down");
+    client.read_all();
+    CHECK(client.responses == busy_reader::count);
+    REQUIRE_FALSE(client.c.kick_body().empty());
+    CHECK(json::parse(client.c.kick_body())["reason"] == "server shutting down");
+    client.c.close();
+    CHECK(stopping.get().ok());
+}
+
+TEST_CASE("gate: every server-initiated WebSocket close sends a close frame with a code", "[gate][kick]") {
+    fixture f;
+    SECTION("kick") {
+        test_client c(test_client::kind::ws, f.g->ws_port());
+        REQUIRE(c.handshake()["code"] == 200);
+        json k;
+        k["reason"] = "go away";
+        c.request(1, "room.kick", k);
+        CHECK(c.wait_closed());
+        CHECK(c.close_code() == 1000);
+        CHECK(c.close_reason() == "go away");
+    }
+    SECTION("protocol error") {
+        test_client c(test_client::kind::ws, f.g->ws_port());
+        REQUIRE(c.handshake()["code"] == 200);
+        c.send_raw(std::string("\x09\x00\x00\x00", 4));  // no such packet type
+        CHECK(c.wait_closed());
+        CHECK(c.close_code() == 1002);
+        CHECK(json::parse(c.kick_body())["reason"] == "protocol error: unknown_packet_type");
+    }
+    SECTION("packet over max_packet_body") {
+        test_client c(test_client::kind::ws, f.g->ws_port());
+        REQUIRE(c.handshake()["code"] == 200);
+        c.send_raw(std::string("\x04\x7f\xff\xff", 4));
+        CHECK(c.wait_closed());
+        CHECK(c.close_code() == 1009);
+    }
+    SECTION("handshake timeout") {
+        session::gate_options o;
+        o.handshake_timeout = 100ms;
+        fixture g(o);
+        test_client c(test_client::kind::ws, g.g->ws_port());
+        CHECK(c.wait_closed());
+        CHECK(c.close_code() == 1001);
+    }
+}
+
+TEST_CASE("gate: the WebSocket port upgrades on any path unless restricted to ws_path", "[gate][ws]") {
+    SECTION("default: any path, as the standard clients expect") {
+        fixture f;
+        for (const char* path : {"/", "/ws", "/anything?x=1"}) {
+            test_client c(test_client::kind::ws, f.g->ws_port(), path);
+            CHECK(c.handshake()["code"] == 200);
+        }
+    }
+    SECTION("ws_path_only") {
+        session::gate_options o;
+        o.ws_path = "/game";
+        o.ws_path_only = true;
+        fixture f(o);
+        test_client c(test_client::kind::ws, f.g->ws_port(), "/game");
+        CHECK(c.handshake()["code"] == 200);
+        CHECK_THROWS(test_client(test_client::kind::ws, f.g->ws_port(), "/"));
+        CHECK(f.g->ws_url() == "ws://127.0.0.1:" + std::to_string(f.g->ws_port()) + "/game");
+    }
+    SECTION("the JSON form") {
+        auto o = session::gate_options::from_json(json::parse(R"({"ws_path":"/x","ws_path_only":true})"));
+        CHECK(o.ws_path_only);
+        CHECK_FALSE(session::gate_options::from_json(json::object()).ws_path_only);
+        CHECK_THROWS_AS(session::gate_options::from_json(json::parse(R"({"ws_path_only":1})")),
+                        std::invalid_argument);
+    }
+}
+
+TEST_CASE("gate: the WebSocket port's HTTP phase is bounded by the handshake timeout", "[gate][ws]") {
+    session::gate_options o;
+    o.handshake_timeout = 200ms;
+    fixture f(o);
+    namespace asio = boost::asio;
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), f.g->ws_port()});
+    asio::write(s, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n")));  // never finished
+    const auto start = steady::now();
+    boost::system::error_code ec;
+    char buf[64];
+    while (!ec) s.read_some(asio::buffer(buf), ec);
+    // Closed by the deadline (not by a read that never ends).
+    CHECK(steady::now() - start < 5s);
 }

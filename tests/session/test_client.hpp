@@ -27,10 +27,17 @@ class test_client {
   public:
     enum class kind { tcp, ws };
 
-    test_client(kind k, std::uint16_t port, std::string ws_path = "/ws") : kind_(k), socket_(io_), ws_(io_) {
+    /// `receive_buffer` (TCP, bytes; 0 = the system's default) sets SO_RCVBUF before connecting,
+    /// which bounds how much the server can send that the client has not read.
+    test_client(kind k, std::uint16_t port, std::string ws_path = "/ws", int receive_buffer = 0)
+        : kind_(k), socket_(io_), ws_(io_) {
         namespace asio = boost::asio;
         asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
         if (k == kind::tcp) {
+            if (receive_buffer > 0) {
+                socket_.open(ep.protocol());
+                socket_.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+            }
             socket_.connect(ep);
             socket_.set_option(asio::ip::tcp::no_delay(true));
         } else {
@@ -164,6 +171,15 @@ class test_client {
         return true;
     }
     bool closed() const noexcept { return closed_; }
+    /// The WebSocket close frame the server sent (code 0: none seen, e.g. a bare TCP drop).
+    std::uint16_t close_code() const noexcept { return close_code_; }
+    const std::string& close_reason() const noexcept { return close_reason_; }
+    /// Sends a WebSocket ping frame (WebSocket clients only).
+    void ping() { ws_.ping({}); }
+    /// The socket's descriptor (e.g. to dup() for a second writer thread).
+    int native_handle() {
+        return kind_ == kind::tcp ? socket_.native_handle() : ws_.next_layer().native_handle();
+    }
     const std::string& kick_body() const noexcept { return kick_; }
     void close() {
         boost::system::error_code ec;
@@ -173,35 +189,37 @@ class test_client {
     }
 
   private:
-    // Reads once (up to the deadline); false on deadline or close.
+    // Reads once (up to the deadline); false on deadline or close. A read still pending at the
+    // deadline stays pending for the next call (cancelling it would fail a WebSocket stream).
     bool read_more(std::chrono::steady_clock::time_point until) {
-        bool done = false;
-        boost::system::error_code ec;
-        std::size_t n = 0;
-        char* buf = decoder_.prepare(65536);
-        auto handler = [&](boost::system::error_code e, std::size_t k) {
-            ec = e;
-            n = k;
-            done = true;
-        };
-        if (kind_ == kind::tcp)
-            socket_.async_read_some(boost::asio::buffer(buf, 65536), handler);
-        else
-            ws_.async_read_some(boost::asio::buffer(buf, 65536), handler);
-        io_.restart();
-        io_.run_until(until);
-        if (!done) {
-            auto& s = kind_ == kind::tcp ? socket_ : ws_.next_layer();
-            s.cancel();
-            io_.restart();
-            io_.run();
-            if (!ec || ec == boost::asio::error::operation_aborted) return false;
+        if (!reading_) {
+            reading_ = true;
+            read_done_ = false;
+            read_buf_ = decoder_.prepare(65536);
+            auto handler = [this](boost::system::error_code e, std::size_t k) {
+                read_ec_ = e;
+                read_n_ = k;
+                read_done_ = true;
+            };
+            if (kind_ == kind::tcp)
+                socket_.async_read_some(boost::asio::buffer(read_buf_, 65536), handler);
+            else
+                ws_.async_read_some(boost::asio::buffer(read_buf_, 65536), handler);
         }
-        if (ec) {
+        io_.restart();
+        while (!read_done_ && std::chrono::steady_clock::now() < until)
+            if (io_.run_one_until(until) == 0) break;
+        if (!read_done_) return false;
+        reading_ = false;
+        if (read_ec_) {
             closed_ = true;
+            if (kind_ == kind::ws && read_ec_ == boost::beast::websocket::error::closed) {
+                close_code_ = ws_.reason().code;
+                close_reason_ = std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
+            }
             return false;
         }
-        decoder_.commit(n);
+        decoder_.commit(read_n_);
         session::packet p;
         std::error_code perr;
         while (decoder_.next(p, perr)) {
@@ -220,6 +238,13 @@ class test_client {
     std::deque<push> pushes_;
     std::string kick_;
     bool closed_ = false;
+    bool reading_ = false;  // an async read is pending (it may outlive one read_more call)
+    bool read_done_ = false;
+    boost::system::error_code read_ec_;
+    std::size_t read_n_ = 0;
+    char* read_buf_ = nullptr;
+    std::uint16_t close_code_ = 0;
+    std::string close_reason_;
 };
 
 }  // namespace hearth::testing
