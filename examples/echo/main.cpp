@@ -4,6 +4,7 @@
 //
 //   hearth_example_echo [--host H] [--port N] [--ws-port N] [--threads N]
 //
+// Defaults: TCP 3260, WebSocket 3261 (the chat example has 3250/3251, so both can run at once).
 // Prints "tcp://HOST:PORT" and "ws://HOST:PORT/ws" once listening; SIGINT/SIGTERM stop it
 // gracefully (a second signal exits at once).
 
@@ -52,8 +53,8 @@ int main(int argc, char** argv) {
     }
     hearth::session::gate_options gate;
     gate.host = flag(argc, argv, "host", "127.0.0.1");
-    gate.tcp_port = std::stoi(flag(argc, argv, "port", "3250"));
-    gate.ws_port = std::stoi(flag(argc, argv, "ws-port", "3251"));
+    gate.tcp_port = std::stoi(flag(argc, argv, "port", "3260"));
+    gate.ws_port = std::stoi(flag(argc, argv, "ws-port", "3261"));
     gate.max_queued_bytes = 8 * 1024 * 1024;
 
     hearth::node_config config;

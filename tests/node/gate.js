@@ -5,8 +5,9 @@
 //   node gate.js PATH/TO/hearth_example_chat
 //
 // Covers: handshake (heartbeat, dict), ack, server heartbeats, request/response, notify,
-// pushes (plain and dictionary routes), error responses (E flag, stable codes), idle close,
-// and the kick every client gets when the server shuts down. Exit 0 pass, 1 fail, 77 skipped.
+// pushes (plain and dictionary routes), error responses (E flag, stable codes), idle clients
+// of both heartbeat kinds staying connected, the idle kick of a silent client, and the kick
+// every client gets when the server shuts down. Exit 0 pass, 1 fail, 77 skipped.
 'use strict';
 
 process.noDeprecation = true; // pomelo-protocol uses new Buffer()
@@ -87,11 +88,49 @@ async function main() {
     await b.waitFor((e) => e.type === Package.TYPE_HEARTBEAT, 'a server heartbeat', 3000);
     console.log('ok server heartbeats');
 
-    // A client that goes silent after the ack is closed after 2 x heartbeat.
-    const idle = new Client('tcp', addr, 'idle-client');
-    await idle.handshake();
-    await idle.waitClosed('the idle close', 5000);
-    console.log('ok idle close');
+    // Idle clients of both kinds stay connected, over TCP and WebSocket, for 6 x heartbeat.
+    const idlers = [];
+    for (const transport of ['tcp', 'ws']) {
+      const answerer = new Client(transport, addr, `${transport}-answers-heartbeats`);
+      answerer.answerHeartbeats(HEARTBEAT_MS);
+      const timed = new Client(transport, addr, `${transport}-own-timer`);
+      idlers.push(answerer, timed);
+    }
+    await Promise.all(idlers.map((c) => c.handshake()));
+    for (const c of idlers) if (c.name.endsWith('own-timer')) c.heartbeatOnOwnTimer(HEARTBEAT_MS);
+    await new Promise((resolve) => setTimeout(resolve, 6 * HEARTBEAT_MS)); // the idle time under test
+    for (const c of idlers) {
+      assert.ok(!c.closed, `${c.name} still connected after 6 x heartbeat idle`);
+      r = await c.request('room.join', { name: c.name }, false);
+      assert.deepStrictEqual(r.json, { code: 0, result: 'success' });
+      if (c.name.endsWith('own-timer')) {
+        assert.ok(c.heartbeats >= c.sentHeartbeats - 1, `${c.name}: ${c.heartbeats} answers to ${c.sentHeartbeats}`);
+      } else {
+        assert.ok(c.sentHeartbeats >= 4, `${c.name} answered ${c.sentHeartbeats} heartbeats`);
+      }
+      c.stopHeartbeats();
+    }
+    console.log('ok idle clients that only answer heartbeats, or send them on their own timer, stay connected (tcp, ws)');
+
+    // A client that goes silent after the ack is kicked ("heartbeat timeout") after 2 x heartbeat
+    // (the bound session/README.md documents), with a close frame over WebSocket.
+    for (const transport of ['tcp', 'ws']) {
+      const idle = new Client(transport, addr, `${transport}-silent-client`);
+      await idle.handshake();
+      const since = Date.now();
+      const k = await idle.waitFor((e) => e.type === Package.TYPE_KICK, 'the idle kick', 5000);
+      assert.strictEqual(k.json.reason, 'heartbeat timeout');
+      await idle.waitClosed('the idle close', 5000);
+      const took = Date.now() - since;
+      assert.ok(took >= 2 * HEARTBEAT_MS - 50 && took < 2 * HEARTBEAT_MS + 1000, `closed after ${took} ms`);
+      if (transport === 'ws') {
+        assert.strictEqual(idle.closeCode, 1001);
+        assert.strictEqual(idle.closeReason, 'heartbeat timeout');
+      }
+    }
+    console.log('ok a silent client is kicked after 2 x heartbeat (tcp; ws with close frame 1001)');
+
+    for (const c of idlers) c.sock.destroy ? c.sock.destroy() : c.sock.terminate();
 
     // The server shuts down: both get a Kick with the reason, then the close.
     server.child.kill('SIGTERM');

@@ -26,13 +26,14 @@ function withDeadline(promise, ms, what) {
   ]);
 }
 
-// Starts the server on free ports and resolves with its printed addresses.
-function startServer(program) {
+// Starts the server on free ports and resolves with its printed addresses. `gate` overrides
+// members of the gate's configuration (e.g. heartbeat_ms, static_dir).
+function startServer(program, gate = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-node-'));
   const config = path.join(dir, 'config.json');
   fs.writeFileSync(config, JSON.stringify({
     node: { name: 'chat', threads: 2, log_level: 'warn' },
-    gate: { host: '127.0.0.1', tcp_port: 0, ws_port: 0, ws_path: '/ws', heartbeat_ms: HEARTBEAT_MS, dict },
+    gate: { host: '127.0.0.1', tcp_port: 0, ws_port: 0, ws_path: '/ws', heartbeat_ms: HEARTBEAT_MS, dict, ...gate },
   }));
   const child = spawn(program, ['--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
   const addresses = new Promise((resolve, reject) => {
@@ -73,7 +74,11 @@ class Client {
         this.sock.binaryType = 'nodebuffer';
         this.sock.on('open', resolve);
         this.sock.on('message', (d) => this.onBytes(d));
-        this.sock.on('close', () => this.onClose());
+        this.sock.on('close', (code, reason) => {
+          this.closeCode = code; // 1006: no close frame
+          this.closeReason = String(reason);
+          this.onClose();
+        });
         this.sock.on('error', reject);
       }
     });
@@ -108,12 +113,23 @@ class Client {
       const text = Protocol.strdecode(msg.body);
       ev.json = text.length ? JSON.parse(text) : null;
     }
-    if (pkg.type === Package.TYPE_HEARTBEAT) this.heartbeats = (this.heartbeats || 0) + 1;
+    if (pkg.type === Package.TYPE_HEARTBEAT) {
+      this.heartbeats = (this.heartbeats || 0) + 1;
+      // pomelo-jsclient-websocket's rule: one answer `ms` after a Heartbeat, none while pending.
+      if (this.answerMs && !this.answerTimer) {
+        this.answerTimer = setTimeout(() => {
+          this.answerTimer = null;
+          if (!this.closed) this.heartbeatBack();
+        }, this.answerMs);
+      }
+    }
     this.events.push(ev);
     this.wake();
   }
   onClose() {
     this.closed = true;
+    clearTimeout(this.answerTimer);
+    clearInterval(this.ownTimer);
     this.wake();
   }
   wake() {
@@ -167,7 +183,23 @@ class Client {
     return this.waitFor((e) => e.type === Package.TYPE_DATA && e.msgType === Message.TYPE_PUSH && e.route === route &&
       pred(e.json), `push ${route}`);
   }
-  heartbeatBack() { this.send(Package.encode(Package.TYPE_HEARTBEAT)); }
+  heartbeatBack() {
+    this.sentHeartbeats = (this.sentHeartbeats || 0) + 1;
+    this.send(Package.encode(Package.TYPE_HEARTBEAT));
+  }
+  // Behave like pomelo-jsclient-websocket, pomelo-protocol users and Nano's starx: send a
+  // Heartbeat only `ms` after each server Heartbeat (call before the handshake).
+  answerHeartbeats(ms) { this.answerMs = ms; }
+  // Behave like clients with their own timer (Pitaya's): a Heartbeat every `ms`, starting now.
+  heartbeatOnOwnTimer(ms) {
+    this.heartbeatBack();
+    this.ownTimer = setInterval(() => { if (!this.closed) this.heartbeatBack(); }, ms);
+  }
+  stopHeartbeats() {
+    this.answerMs = 0;
+    clearTimeout(this.answerTimer);
+    clearInterval(this.ownTimer);
+  }
 }
 
 
