@@ -374,12 +374,12 @@ bool heartbeat_on_own_timer(test_client& c, std::chrono::milliseconds h, std::ch
 TEST_CASE("gate: a client that only answers server heartbeats stays connected while idle",
           "[gate][heartbeat]") {
     session::gate_options o;
-    o.heartbeat = 200ms;
+    o.heartbeat = 400ms;
     fixture f(o);
     for (auto k : {test_client::kind::tcp, test_client::kind::ws}) {
         test_client c(k, k == test_client::kind::tcp ? f.g->tcp_port() : f.g->ws_port());
         REQUIRE(c.handshake()["code"] == 200);
-        CHECK(answer_heartbeats_only(c, o.heartbeat, 8 * o.heartbeat));
+        CHECK(answer_heartbeats_only(c, o.heartbeat, 13 * o.heartbeat / 2));
         c.request(1, "echo.echo", json::object());
         auto r = c.next_response();
         REQUIRE(r);
@@ -390,13 +390,13 @@ TEST_CASE("gate: a client that only answers server heartbeats stays connected wh
 TEST_CASE("gate: a client that heartbeats on its own timer stays connected and is answered",
           "[gate][heartbeat]") {
     session::gate_options o;
-    o.heartbeat = 200ms;
+    o.heartbeat = 400ms;
     fixture f(o);
     for (auto k : {test_client::kind::tcp, test_client::kind::ws}) {
         test_client c(k, k == test_client::kind::tcp ? f.g->tcp_port() : f.g->ws_port());
         REQUIRE(c.handshake()["code"] == 200);
         int sent = 0, received = 0;
-        CHECK(heartbeat_on_own_timer(c, o.heartbeat, 8 * o.heartbeat, sent, received));
+        CHECK(heartbeat_on_own_timer(c, o.heartbeat, 13 * o.heartbeat / 2, sent, received));
         c.request(1, "echo.echo", json::object());
         // The answer to our last Heartbeat was queued before the Response.
         for (;;) {
@@ -412,12 +412,12 @@ TEST_CASE("gate: a client that heartbeats on its own timer stays connected and i
 
 TEST_CASE("gate: WebSocket pings count as liveness", "[gate][heartbeat]") {
     session::gate_options o;
-    o.heartbeat = 200ms;
+    o.heartbeat = 400ms;
     fixture f(o);
     test_client c(test_client::kind::ws, f.g->ws_port());
     REQUIRE(c.handshake()["code"] == 200);
     // No packet at all after the ack, only a ping every heartbeat / 2.
-    const auto end = steady::now() + 8 * o.heartbeat;
+    const auto end = steady::now() + 13 * o.heartbeat / 2;
     while (steady::now() < end) {
         c.ping();
         (void)c.next(std::min(o.heartbeat / 2, left_until(end)));
@@ -431,13 +431,13 @@ TEST_CASE("gate: WebSocket pings count as liveness", "[gate][heartbeat]") {
 
 TEST_CASE("gate: a silent client is kicked 2 x heartbeat after the last thing it sent", "[gate][heartbeat]") {
     session::gate_options o;
-    o.heartbeat = 200ms;
+    o.heartbeat = 400ms;
     fixture f(o);
     for (auto k : {test_client::kind::tcp, test_client::kind::ws}) {
         test_client c(k, k == test_client::kind::tcp ? f.g->tcp_port() : f.g->ws_port());
         auto hs = c.handshake();
         const auto acked = steady::now();
-        CHECK(hs["sys"]["heartbeat"] == 0.2);
+        CHECK(hs["sys"]["heartbeat"] == 0.4);
         // The first Heartbeat follows the ack at once, not a heartbeat later.
         auto p = c.next(o.heartbeat / 2);
         REQUIRE(p);
