@@ -43,8 +43,9 @@ class listener : public std::enable_shared_from_this<listener> {
     asio::ip::tcp::acceptor acceptor_;
 };
 
-/// Serves one connection of the WebSocket port: upgrades it to a WebSocket session on `ws_path`,
-/// or answers plain HTTP GETs with the gate's static files. Runs on worker `w`.
+/// Serves one connection of the WebSocket port: upgrades it to a WebSocket session (on any path,
+/// or only on `ws_path` when `ws_path_only`), or answers plain HTTP GETs with the gate's static
+/// files, all within the handshake timeout. Runs on worker `w`.
 awaitable<void> serve_ws_port(gate& g, worker& w, asio::ip::tcp::socket socket);
 
 }  // namespace hearth::session::detail
