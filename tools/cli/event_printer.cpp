@@ -27,7 +27,8 @@ bool depth_at_most(std::string_view text, std::size_t limit) {
     return true;
 }
 
-std::string dump(const nlohmann::json& j) {
+template <class Json>
+std::string dump(const Json& j) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -47,7 +48,7 @@ nlohmann::json payload_json(std::string_view payload) {
     return std::string(payload);
 }
 
-void event_printer::emit(const nlohmann::json& event, const std::string& text) {
+void event_printer::emit(const nlohmann::ordered_json& event, const std::string& text) {
     if (json_) {
         write_line(dump(event));
         return;
@@ -61,7 +62,7 @@ void event_printer::emit(const nlohmann::json& event, const std::string& text) {
 }
 
 void event_printer::connected(std::string_view url, double heartbeat_seconds, const nlohmann::json& dict) {
-    nlohmann::json e = {
+    nlohmann::ordered_json e = {
         {"type", "connected"}, {"url", url}, {"heartbeat", heartbeat_seconds}, {"dict", dict}};
     std::string text = "connected to " + std::string(url) + " (heartbeat ";
     text += heartbeat_seconds > 0 ? dump(nlohmann::json(heartbeat_seconds)) + " s" : "off";
@@ -72,7 +73,8 @@ void event_printer::connected(std::string_view url, double heartbeat_seconds, co
 
 void event_printer::response(std::string_view route, std::uint64_t id, bool ok, std::string_view payload) {
     auto body = payload_json(payload);
-    nlohmann::json e = {{"type", "response"}, {"route", nullptr}, {"id", id}, {"ok", ok}, {"body", body}};
+    nlohmann::ordered_json e = {
+        {"type", "response"}, {"route", nullptr}, {"id", id}, {"ok", ok}, {"body", body}};
     if (!route.empty()) e["route"] = route;
     emit(e, "<- response " + (route.empty() ? std::string("(unknown request)") : std::string(route)) + " #" +
                 std::to_string(id) + (ok ? " ok " : " error ") + dump(body));
@@ -80,17 +82,17 @@ void event_printer::response(std::string_view route, std::uint64_t id, bool ok, 
 
 void event_printer::push(std::string_view route, std::string_view payload) {
     auto body = payload_json(payload);
-    nlohmann::json e = {{"type", "push"}, {"route", route}, {"body", body}};
+    nlohmann::ordered_json e = {{"type", "push"}, {"route", route}, {"body", body}};
     emit(e, "<- push " + std::string(route) + " " + dump(body));
 }
 
 void event_printer::kick(std::string_view reason) {
-    nlohmann::json e = {{"type", "kick"}, {"reason", reason}};
+    nlohmann::ordered_json e = {{"type", "kick"}, {"reason", reason}};
     emit(e, "<- kick: " + std::string(reason));
 }
 
 void event_printer::closed(std::string_view reason) {
-    nlohmann::json e = {{"type", "closed"}, {"reason", reason}};
+    nlohmann::ordered_json e = {{"type", "closed"}, {"reason", reason}};
     emit(e, "connection closed" + (reason.empty() ? std::string() : ": " + std::string(reason)));
 }
 

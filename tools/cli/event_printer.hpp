@@ -49,7 +49,7 @@ class event_printer {
     void prompt_taken() noexcept { prompt_shown_ = false; }
 
   private:
-    void emit(const nlohmann::json& event, const std::string& text);
+    void emit(const nlohmann::ordered_json& event, const std::string& text);
 
     bool json_;
     std::string prompt_;
