@@ -39,7 +39,7 @@ class CliClient {
       }
     });
     this.child.stderr.on('data', (d) => { this.stderr += d; });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => { // after stdout's last line
       this.exitCode = code;
       this.wake();
       resolve(code);
