@@ -203,8 +203,12 @@ class client_session {
             if (ec) {
                 if (!closing_ && !ended_) {
                     closed_ = true;
-                    const auto why = transport_->close_reason();
-                    printer_.closed(why.empty() ? ec.message() : why);
+                    auto why = transport_->close_reason();
+                    if (why.empty())
+                        why = ec == std::error_code(boost::system::error_code(asio::error::eof))
+                                  ? "the server closed the connection"
+                                  : ec.message();
+                    printer_.closed(why);
                     notify();
                 }
                 co_return;
