@@ -418,10 +418,7 @@ class client_session {
                 case command::kind::none:
                     break;
                 case command::kind::help:
-                    if (printer_.json_lines())
-                        std::cerr << command_help();
-                    else
-                        printer_.note(command_help());
+                    printer_.note(command_help());
                     break;
                 case command::kind::quit:
                     co_return;
@@ -441,7 +438,7 @@ class client_session {
 
     // A failure of a waiting command: fatal in a script, a note at the prompt.
     void command_failed(int status, const std::string& message) {
-        if (interactive_ && status == exit_status::timeout)
+        if (interactive_)
             printer_.note(message);
         else
             fail(status, message);

@@ -97,9 +97,12 @@ void event_printer::closed(std::string_view reason) {
 }
 
 void event_printer::note(std::string_view text) {
-    if (json_) return;
     std::string line(text);
     while (!line.empty() && line.back() == '\n') line.pop_back();
+    if (json_) {  // stdout carries events only
+        std::fprintf(stderr, "hearth-cli: %s\n", line.c_str());
+        return;
+    }
     emit(nullptr, line);
 }
 

@@ -40,8 +40,7 @@ class event_printer {
     void push(std::string_view route, std::string_view payload);
     void kick(std::string_view reason);
     void closed(std::string_view reason);
-    /// A readable line for the prompt (help, a local error); nothing in JSON-lines mode except
-    /// through stderr.
+    /// A readable line for the prompt (help, a local error); on stderr in JSON-lines mode.
     void note(std::string_view text);
     /// Prints the prompt (interactive mode only).
     void prompt();
