@@ -131,9 +131,11 @@ async function main() {
 
     // Connection errors: nothing listening (status 1); a WebSocket path the gate does not serve.
     const dead = await freePort();
-    run = await runCli(cli, ['connect', `tcp://127.0.0.1:${dead}`, '--timeout', '2']);
-    assert.strictEqual(run.code, 1);
-    assert.match(run.stderr, /cannot connect to tcp:\/\/127.0.0.1/);
+    const refused = new CliClient(cli, [`tcp://127.0.0.1:${dead}`, '--timeout', '2'], 'refused');
+    clients.push(refused);  // its standard input stays open: it must exit anyway
+    assert.strictEqual(await refused.exit(5000), 1);
+    assert.match(refused.stderr, /cannot connect to tcp:\/\/127.0.0.1/);
+    clients.pop();
     run = await runCli(cli, ['connect', urls.ws.replace(/\/ws$/, '/nowhere'), '--timeout', '2']);
     assert.strictEqual(run.code, 1);
     run = await runCli(cli, ['connect', 'udp://127.0.0.1:1']);

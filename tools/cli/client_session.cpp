@@ -103,6 +103,7 @@ class client_session {
         transport_ = make_client_transport(url_, io_.get_executor());
         if (auto ec = co_await transport_->connect(url_, options_.timeout)) {
             fail(exit_status::failure, "cannot connect to " + options_.url + ": " + ec.message());
+            co_await finish();  // also stops the standard input reader
             co_return;
         }
         asio::co_spawn(io_, read_loop(), [this](std::exception_ptr e) { on_exception(e, "reader"); });
