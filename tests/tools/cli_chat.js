@@ -112,12 +112,16 @@ async function main() {
       'notify room.message {"name":"script","content":"from a script"}',
       'wait-push onMessage 5',
     ].join('\n'));
-    let run = await runCli(cli, ['connect', urls.tcp, '--script', scripted]);
-    assert.strictEqual(run.code, 0, run.stderr);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepStrictEqual(lines.map((e) => e.type).filter((t) => t !== 'push').slice(0, 2), ['connected', 'response']);
-    assert.ok(lines.some((e) => e.type === 'push' && e.route === 'onMessage' && e.body.content === 'from a script'));
-    await p.push('onMessage', (m) => m.content === 'from a script');
+    let run;
+    for (const url of [urls.tcp, urls.ws]) {  // input ends: a clean close (a close frame on ws), status 0
+      run = await runCli(cli, ['connect', url, '--script', scripted]);
+      assert.strictEqual(run.code, 0, run.stderr);
+      assert.strictEqual(run.stderr, '');
+      const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      assert.deepStrictEqual(lines.map((e) => e.type).filter((t) => t !== 'push'), ['connected', 'response']);
+      assert.ok(lines.some((e) => e.type === 'push' && e.route === 'onMessage' && e.body.content === 'from a script'));
+      await p.push('onMessage', (m) => m.content === 'from a script');
+    }
     fs.writeFileSync(scripted, 'wait-push onNothing 0.3\nrequest room.join {}\n');
     run = await runCli(cli, ['connect', urls.ws, '--script', scripted]);
     assert.strictEqual(run.code, 3, run.stderr);
