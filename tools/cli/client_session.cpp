@@ -109,7 +109,7 @@ class client_session {
         asio::co_spawn(io_, read_loop(), [this](std::exception_ptr e) { on_exception(e, "reader"); });
         asio::co_spawn(io_, write_loop(), [this](std::exception_ptr e) { on_exception(e, "writer"); });
 
-        nlohmann::json hello = {{"sys", {{"type", "hearth-cli"}, {"version", "0.1.0"}}},
+        nlohmann::json hello = {{"sys", {{"type", "hearth-cli"}, {"version", HEARTH_CLI_VERSION}}},
                                 {"user", options_.user}};
         std::string packet;
         (void)session::encode_packet(packet, session::packet_type::handshake, hello.dump());

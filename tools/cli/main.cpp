@@ -19,7 +19,7 @@
 
 namespace {
 
-constexpr const char* version = "0.1.0";
+constexpr const char* version = HEARTH_CLI_VERSION;
 
 std::chrono::milliseconds to_ms(double seconds) {
     return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
