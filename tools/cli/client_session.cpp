@@ -615,12 +615,19 @@ int run_connect(const connect_options& options) {
         session.attach_stdin();
     }
     bool done = false;
+    bool threw = false;
     asio::co_spawn(io, session.run(), [&](std::exception_ptr e) {
         done = true;
-        if (e) std::rethrow_exception(e);
+        if (!e) return;
+        threw = true;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            std::cerr << "hearth-cli: internal error: " << ex.what() << "\n";
+        }
     });
     io.run();
-    return done ? session.status() : exit_status::failure;
+    return done && !threw ? session.status() : exit_status::failure;
 }
 
 }  // namespace hearth::tools
