@@ -168,6 +168,8 @@ class client_session {
             std::rethrow_exception(e);
         } catch (const std::exception& ex) {
             fail(exit_status::failure, std::string("internal error in the ") + what + ": " + ex.what());
+        } catch (...) {
+            fail(exit_status::failure, std::string("internal error in the ") + what);
         }
         if (transport_) transport_->abort();
     }
@@ -624,6 +626,8 @@ int run_connect(const connect_options& options) {
             std::rethrow_exception(e);
         } catch (const std::exception& ex) {
             std::cerr << "hearth-cli: internal error: " << ex.what() << "\n";
+        } catch (...) {
+            std::cerr << "hearth-cli: internal error\n";
         }
     });
     io.run();
