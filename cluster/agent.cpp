@@ -292,7 +292,7 @@ void agent::collect(const request_frame& r, bool is_call, std::uint64_t call_id,
     }
     // The caller's deadline in our clock: time the frame spent in buffers, or this process
     // spent stopped, counts; a call already past it is answered `timeout` unrun (node).
-    if (r.deadline != 0) e.deadline = clock_sync_.to_local(r.deadline);
+    if (r.deadline != 0) e.deadline = clock_sync_.deadline_to_local(r.deadline);
     e.one_way = !is_call;
     e.call_id = call_id;
     e.reply_worker = worker;

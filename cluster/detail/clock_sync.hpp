@@ -84,6 +84,14 @@ class clock_sync {
             std::chrono::duration_cast<clock::duration>(std::chrono::microseconds(local)));
     }
 
+    /// The earliest point of our clock that a deadline stamped `peer_time` by the peer can
+    /// be: its mapping minus the estimate's uncertainty (half the round trip). Work started
+    /// after it may already be expired for the peer, and its answer could not reach the peer
+    /// in time anyway (the way back takes about half a round trip too).
+    clock::time_point deadline_to_local(std::uint64_t peer_time) const noexcept {
+        return to_local(peer_time) - std::chrono::microseconds(round_trip_ / 2);
+    }
+
     void reset() noexcept { *this = clock_sync{}; }
 
   private:

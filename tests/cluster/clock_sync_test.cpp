@@ -52,6 +52,13 @@ TEST_CASE("clock_sync: asymmetric delays err by at most half the round trip", "[
     CHECK(s.round_trip_us() == 1000);
     CHECK(std::abs(err) <= static_cast<std::int64_t>(s.round_trip_us() / 2));
     CHECK(err == 400);
+    // A deadline maps to the earliest local time it can be: never later than the true one.
+    const std::uint64_t peer_deadline = 20'000'000;
+    const auto true_local = static_cast<std::int64_t>(peer_deadline) + 1'234'567;
+    const auto mapped =
+        static_cast<std::int64_t>(hearth::cluster::detail::wire_time(s.deadline_to_local(peer_deadline)));
+    CHECK(mapped <= true_local);
+    CHECK(true_local - mapped <= static_cast<std::int64_t>(s.round_trip_us()));
 }
 
 TEST_CASE("clock_sync: a sample read late does not displace a good one", "[cluster][clock]") {
@@ -64,7 +71,8 @@ TEST_CASE("clock_sync: a sample read late does not displace a good one", "[clust
     CHECK(s.offset_us() == 500'000);
     CHECK(s.round_trip_us() == 200);
     // ...nor are a few more late ones later on.
-    for (std::uint64_t t = 6'000'000; t < 12'000'000; t += 1'000'000) exchange(s, 500'000, t, 100, 0, 900'000);
+    for (std::uint64_t t = 6'000'000; t < 12'000'000; t += 1'000'000)
+        exchange(s, 500'000, t, 100, 0, 900'000);
     CHECK(s.offset_us() == 500'000);
     // A sample as good as the kept one (here: a drifted clock) replaces it.
     exchange(s, 500'050, 13'000'000, 100, 0, 100);
