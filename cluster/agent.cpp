@@ -168,9 +168,9 @@ awaitable<void> agent::run() {
     }
     if (!owner_.agent_up(self, peer_)) {
         // A reload removed the peer while its handshake ran.
-        co_await detail::send_reject(
-            socket_, errc::unknown_node,
-            "Node '" + peer_ + "' is no longer in the configuration of node '" + node_.name() + "'.");
+        const std::string why =
+            "Node '" + peer_ + "' is no longer in the configuration of node '" + node_.name() + "'.";
+        co_await detail::send_reject(socket_, errc::unknown_node, why);
         detail::shutdown_and_close(socket_);
         co_return;
     }
