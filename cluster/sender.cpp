@@ -361,7 +361,7 @@ awaitable<bool> sender::establish(std::string& why) {
         links_up_.fetch_add(1);
         if (record_->count_link_up()) reconnects_->add();
         set_state(link_state::up);
-        up_since_ = last_read_ = last_write_ = clock::now();
+        up_since_ = last_read_ = last_write_ = last_stamp_ = clock::now();
         peer_left_.store(false);
         leave_written_.store(false);
         log_->info("link to '{}' is up (incarnation {:016x})", peer_, link_incarnation_);

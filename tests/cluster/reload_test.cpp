@@ -187,13 +187,18 @@ TEST_CASE("a node removed by reload loses its inbound links too, with a reject, 
     REQUIRE(wait_sender_up(bc, "a"));
     REQUIRE(echo_call(b, "echo@a", "before").has_value());
     const auto refused_before = ac.handshake_failures();
+    auto b_events = bc.members().subscribe();
 
     REQUIRE(ac.reload(without_b));
     // b's link into a is closed with a reject that says why, and b's membership shows it.
+    auto down = wait_event(*b_events, membership_event_kind::node_down, "a");
+    REQUIRE(down);
+    CHECK(down->reason.find("unknown_node") != std::string::npos);
+    CHECK(down->reason.find("removed") != std::string::npos);
+    // Its later attempts are refused at the handshake, for the same reason.
     REQUIRE(hearth::testing::eventually([&] {
         auto s = bc.stats("a");
-        return s && s->last_failure.find("unknown_node") != std::string::npos &&
-               s->last_failure.find("removed") != std::string::npos;
+        return s && s->last_failure.find("unknown_node") != std::string::npos;
     }));
     REQUIRE(hearth::testing::eventually([&] { return bc.members().state("a") != node_state::up; }));
     // Its new handshakes are refused; a keeps no inbound link from it.
