@@ -93,8 +93,12 @@ nlohmann::json link_json(const peer_stats& st) {
     l["state"] = std::string(to_string(st.state));
     l["connect_attempts"] = st.connect_attempts;
     l["links_up"] = st.links_up;
-    l["reconnects"] = st.links_up > 0 ? st.links_up - 1 : 0;
+    // Per peer, over every sender a reload created for it (detail/peer_record.hpp).
+    l["reconnects"] = st.peer_links_up > 0 ? st.peer_links_up - 1 : 0;
     l["live_sockets"] = st.live_sockets;
+    l["max_live_sockets"] = st.max_live_sockets;
+    l["clock_offset_us"] = st.clock_offset_us;
+    l["round_trip_us"] = st.round_trip_us;
     l["queued"] = st.queued;
     l["in_flight"] = st.in_flight;
     l["expired_dropped"] = st.expired_dropped;

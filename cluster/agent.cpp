@@ -62,6 +62,26 @@ void agent::close(std::string reason) {
     });
 }
 
+void agent::reject(errc code, std::string text) {
+    asio::post(ex_, [self = shared_from_this(), code, text = std::move(text)] {
+        self->refusing_ = true;
+        if (!self->link_open_) {
+            detail::shutdown_and_close(self->socket_);  // still handshaking
+            return;
+        }
+        {
+            std::lock_guard lock(self->out_mutex_);
+            self->accepting_replies_ = false;
+            self->pending_.clear();
+            (void)encode(frame{reject_frame{code, text}}, self->pending_);
+            self->close_after_write_ = true;
+        }
+        self->failure_ = text;
+        self->log_->info("refusing the inbound link from '{}': {}", self->peer_, text);
+        self->wake_timer_.cancel();
+    });
+}
+
 void agent::leave() {
     leave_pending_.store(true);
     asio::post(ex_, [self = shared_from_this()] {
@@ -146,9 +166,16 @@ awaitable<void> agent::run() {
         detail::shutdown_and_close(socket_);
         co_return;
     }
+    if (!owner_.agent_up(self, peer_)) {
+        // A reload removed the peer while its handshake ran.
+        const std::string why =
+            "Node '" + peer_ + "' is no longer in the configuration of node '" + node_.name() + "'.";
+        co_await detail::send_reject(socket_, errc::unknown_node, why);
+        detail::shutdown_and_close(socket_);
+        co_return;
+    }
     link_open_ = true;
-    last_read_ = last_write_ = clock::now();
-    owner_.agent_up(self, peer_);
+    last_read_ = last_write_ = last_stamp_ = clock::now();
     co_await (reader() && writer() && watchdog());
     detail::shutdown_and_close(socket_);
     log_->debug("inbound link from '{}' closed: {}", peer_, failure_);
@@ -159,6 +186,7 @@ awaitable<bool> agent::handshake() {
     const auto self_name = node_.name();
     decoder_.set_max_frame(cfg->max_frame);
     challenge_frame c;
+    c.time = detail::wire_time(clock::now());
     c.nonce = make_nonce();
     {
         std::string out;
@@ -194,6 +222,16 @@ awaitable<bool> agent::handshake() {
         co_await detail::send_reject(socket_, code, text);
         co_return false;
     }
+    // The hello's stamps answer the challenge: the first estimate of the connector's clock,
+    // which turns the deadlines of its calls into ours (protocol.md 7.1).
+    if (hello->stamps.echo != c.time ||
+        !clock_sync_.on_stamps(hello->stamps, detail::wire_time(clock::now()))) {
+        const std::string why = "The hello's clock stamps do not answer the challenge.";
+        owner_.count_handshake_failure(errc::handshake_failed);
+        log_->warn("rejected a link from {}: {}", remote_, why);
+        co_await detail::send_reject(socket_, errc::handshake_failed, why);
+        co_return false;
+    }
     if (owner_.stopping()) {
         co_await detail::send_reject(socket_, errc::shutting_down, "The node is shutting down.");
         co_return false;
@@ -206,6 +244,7 @@ awaitable<bool> agent::handshake() {
     w.max_frame = static_cast<std::uint32_t>(cfg->max_frame);
     w.heartbeat_ms = static_cast<std::uint32_t>(cfg->heartbeat.count());
     w.node_incarnation = node_.incarnation();
+    w.stamps = clock_sync_.stamps(detail::wire_time(clock::now()));
     w.node = self_name;
     w.services.assign(services.begin(), services.end());
     w.proof = welcome_proof(cfg->secret, c.nonce, *hello, w);
@@ -225,8 +264,8 @@ awaitable<bool> agent::handshake() {
     co_return true;
 }
 
-void agent::collect(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker,
-                    clock::time_point now) {
+void agent::collect(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker) {
+    if (refusing_) return;  // the peer was removed: nothing more runs for it
     if (r.target_node != node_.name() || r.target_incarnation != node_.incarnation()) {
         owner_.count_misaddressed();
         if (misaddressed_log_.allow())
@@ -251,7 +290,9 @@ void agent::collect(const request_frame& r, bool is_call, std::uint64_t call_id,
         o->uid.assign(r.origin->uid);
         e.client = std::move(o);
     }
-    if (r.deadline_ms != 0) e.deadline = now + std::chrono::milliseconds(r.deadline_ms);
+    // The caller's deadline in our clock: time the frame spent in buffers, or this process
+    // spent stopped, counts; a call already past it is answered `timeout` unrun (node).
+    if (r.deadline != 0) e.deadline = clock_sync_.deadline_to_local(r.deadline);
     e.one_way = !is_call;
     e.call_id = call_id;
     e.reply_worker = worker;
@@ -299,15 +340,16 @@ awaitable<void> agent::reader() {
             ++frames;
             auto& fr = **f;
             if (auto* c = std::get_if<call_frame>(&fr)) {
-                collect(*c, true, c->call_id, c->reply_to_worker, now);
+                collect(*c, true, c->call_id, c->reply_to_worker);
                 continue;
             }
             if (auto* nf = std::get_if<notify_frame>(&fr)) {
-                collect(*nf, false, 0, 0, now);
+                collect(*nf, false, 0, 0);
                 continue;
             }
             flush_batch();
-            if (std::holds_alternative<heartbeat_frame>(fr)) {
+            if (auto* hb = std::get_if<heartbeat_frame>(&fr)) {
+                clock_sync_.on_stamps(hb->stamps, detail::wire_time(now));
             } else if (std::holds_alternative<leave_frame>(fr)) {
                 owner_.peer_leaving(peer_);
             } else if (auto* rj = std::get_if<reject_frame>(&fr)) {
@@ -337,6 +379,7 @@ awaitable<void> agent::writer() {
             (void)encode(f, wbuf_);
             leave_in_batch = true;
         }
+        bool last = false;
         {
             std::lock_guard lock(out_mutex_);
             if (wbuf_.empty())
@@ -345,12 +388,14 @@ awaitable<void> agent::writer() {
                 wbuf_.append(pending_);
                 pending_.clear();
             }
+            last = close_after_write_;
         }
         const auto now = clock::now();
-        if (wbuf_.empty()) {
+        if (!wbuf_.empty() && !last && now - last_stamp_ >= heartbeat_) {
+            append_heartbeat(now);  // a busy link still carries clock stamps (protocol.md 7.1)
+        } else if (wbuf_.empty()) {
             if (now - last_write_ >= heartbeat_) {
-                frame f = heartbeat_frame{};
-                (void)encode(f, wbuf_);
+                append_heartbeat(now);
             } else {
                 wake_timer_.expires_at(last_write_ + heartbeat_);
                 co_await wake_timer_.async_wait(tuple_awaitable);
@@ -363,11 +408,21 @@ awaitable<void> agent::writer() {
             co_return;
         }
         if (leave_in_batch) leave_written_.store(true);
+        if (last) {
+            close_link(failure_);
+            co_return;
+        }
         last_write_ = clock::now();
         frames_out_->add(1);
         bytes_out_->add(n);
         if (wbuf_.capacity() > 16 * 1024 * 1024) std::string().swap(wbuf_);
     }
+}
+
+void agent::append_heartbeat(clock::time_point now) {
+    frame f = heartbeat_frame{clock_sync_.stamps(detail::wire_time(now))};
+    (void)encode(f, wbuf_);
+    last_stamp_ = now;
 }
 
 awaitable<void> agent::watchdog() {

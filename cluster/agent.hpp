@@ -21,6 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "cluster/cluster.hpp"
+#include "cluster/detail/clock_sync.hpp"
 #include "cluster/frame.hpp"
 #include "framework/log.hpp"
 
@@ -36,6 +37,9 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
     void start();
     /// Closes the link; any thread; idempotent.
     void close(std::string reason);
+    /// Refuses the link from now on: dispatches nothing more, writes a reject frame with `code`
+    /// and `text` (after the replies already encoded are dropped), then closes. Any thread.
+    void reject(errc code, std::string text);
     /// Writes a leave frame on the link; any thread.
     void leave();
     /// Queues the reply to a call for the writer; any thread. Dropped when the link is closed.
@@ -56,9 +60,9 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
     awaitable<void> watchdog();
     void close_link(const std::string& reason);
     void wake_writer();
+    void append_heartbeat(clock::time_point now);
     /// Adds a call or notify to the batch for the node (or drops it when misaddressed).
-    void collect(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker,
-                 clock::time_point now);
+    void collect(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker);
     /// Hands the collected requests to the node. Their views point into the decoder's buffer:
     /// this runs before the next read.
     void flush_batch();
@@ -75,6 +79,7 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
     std::mutex out_mutex_;
     std::string pending_;             // guarded by out_mutex_: encoded replies not yet written
     bool accepting_replies_ = false;  // guarded by out_mutex_
+    bool close_after_write_ = false;  // guarded by out_mutex_: pending_ ends with a reject
     std::size_t peer_max_frame_ = default_max_frame;  // set before accepting_replies_
     std::atomic<bool> wake_pending_{false};
     std::atomic<bool> leave_pending_{false};
@@ -82,6 +87,7 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
 
     // The agent's worker only.
     bool link_open_ = false;
+    bool refusing_ = false;  // reject() was called: no more dispatch
     std::string failure_;
     asio::steady_timer wake_timer_;
     asio::steady_timer watchdog_timer_;
@@ -89,7 +95,8 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
     std::vector<node::inbound_entry> batch_;  // consecutive requests for batch_service_
     std::string_view batch_service_;
     std::string wbuf_;
-    clock::time_point last_read_{}, last_write_{};
+    clock::time_point last_read_{}, last_write_{}, last_stamp_{};
+    detail::clock_sync clock_sync_;  // the connector's clock: maps call deadlines to ours
     std::chrono::milliseconds heartbeat_{1000};
     std::chrono::milliseconds peer_heartbeat_{1000};
     log_throttle misaddressed_log_;

@@ -10,6 +10,7 @@
 
 #include "cluster/agent.hpp"
 #include "cluster/detail/link_io.hpp"
+#include "cluster/detail/peer_record.hpp"
 #include "cluster/sender.hpp"
 #include "framework/metrics.hpp"
 
@@ -78,18 +79,42 @@ cluster::~cluster() {
 
 outcome<std::uint16_t> cluster::listen(const endpoint& ep) {
     boost::system::error_code ec;
+    std::vector<tcp::endpoint> candidates;
     auto addr = asio::ip::make_address(ep.host, ec);
-    if (ec) return failure{errc::bad_config, "Cannot listen on '" + ep.to_string() + "': not an IP address."};
-    auto l = std::make_shared<listener_state>(node_.worker_at(0).executor());
-    tcp::endpoint where(addr, ep.port);
-    l->acceptor.open(where.protocol(), ec);
-    if (!ec) l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) l->acceptor.bind(where, ec);
-    if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return failure{ec, "Cannot listen on " + ep.to_string() + ": " + ec.message() + "."};
-    port_ = l->acceptor.local_endpoint().port();
-    listener_ = std::move(l);
-    return port_.load();
+    if (!ec) {
+        candidates.emplace_back(addr, ep.port);
+    } else {
+        // A node named by a host name listens on what that name resolves to (the peers dial
+        // every resolved address in turn, so one that binds is enough).
+        asio::io_context io;
+        tcp::resolver resolver(io);
+        auto results = resolver.resolve(ep.host, std::to_string(ep.port), ec);
+        if (ec || results.empty())
+            return failure{errc::bad_config, "Cannot listen on '" + ep.to_string() +
+                                                 "': the name does not resolve (" +
+                                                 (ec ? ec.message() : std::string("no address")) + ")."};
+        for (const auto& r : results) candidates.push_back(r.endpoint());
+    }
+    std::string failures;
+    for (const auto& where : candidates) {
+        auto l = std::make_shared<listener_state>(node_.worker_at(0).executor());
+        ec.clear();
+        l->acceptor.open(where.protocol(), ec);
+        if (!ec) l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) l->acceptor.bind(where, ec);
+        if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            if (!failures.empty()) failures += "; ";
+            failures += where.address().to_string() + ": " + ec.message();
+            continue;
+        }
+        port_ = l->acceptor.local_endpoint().port();
+        if (candidates.size() > 1 || where.address().to_string() != ep.host)
+            log_->info("listening on {} ({}:{})", ep.to_string(), where.address().to_string(), port_.load());
+        listener_ = std::move(l);
+        return port_.load();
+    }
+    return failure{ec, "Cannot listen on " + ep.to_string() + ": " + failures + "."};
 }
 
 outcome<void> cluster::start(cluster_config config) {
@@ -191,8 +216,12 @@ awaitable<void> cluster::wait_for(std::chrono::milliseconds limit, std::function
 
 std::shared_ptr<sender> cluster::make_sender(const std::string& name, std::optional<endpoint> address) {
     const auto owner = membership_.add(name);
+    // The same worker for every sender of one peer name, and the peer's record (called with
+    // senders_mutex_ held).
     const auto worker = static_cast<unsigned>(std::hash<std::string>{}(name) % node_.worker_count());
-    return std::make_shared<sender>(*this, name, std::move(address), owner, worker);
+    auto& record = peers_[name];
+    if (!record) record = std::make_shared<detail::peer_record>(options_.log_interval);
+    return std::make_shared<sender>(*this, name, std::move(address), owner, worker, record);
 }
 
 void cluster::start_accepting() {
@@ -238,10 +267,13 @@ unsigned cluster::next_agent_worker() noexcept {
     return next_agent_worker_.fetch_add(1, std::memory_order_relaxed) % node_.worker_count();
 }
 
-void cluster::agent_up(const std::shared_ptr<agent>& a, const std::string& peer) {
+bool cluster::agent_up(const std::shared_ptr<agent>& a, const std::string& peer) {
     std::shared_ptr<agent> old;
     {
         std::lock_guard lock(agents_mutex_);
+        // reload() publishes the new configuration before it closes the removed nodes' agents
+        // under this lock: either it sees this agent below, or this check sees the removal.
+        if (!config_snapshot()->contains(peer)) return false;
         auto& slot = agent_by_peer_[peer];
         old = slot.lock();
         slot = a;
@@ -249,6 +281,7 @@ void cluster::agent_up(const std::shared_ptr<agent>& a, const std::string& peer)
     // A peer that reconnected (restart, or our side missed its failure): its new link replaces
     // the old one, which can only be stale now.
     if (old && old != a) old->close("replaced by a newer link from the same node");
+    return true;
 }
 
 void cluster::agent_gone(agent* a) {
@@ -380,9 +413,21 @@ outcome<config_diff> cluster::reload(const cluster_config& next, bool dry_run) {
     for (auto& c : d.changed)
         if (c.name != node_.name()) membership_.address_changed(c.name, c.from, c.to);
     for (auto& s : fresh) s->start();
-    if (d.relink_all()) {
+    {
+        // A removed node loses its inbound links too, with the reason, so it sees the removal
+        // (its handshakes are refused from now on: the new configuration does not know it).
         std::lock_guard lock(agents_mutex_);
-        for (auto& [p, a] : agents_) a->close("the cluster configuration changed");
+        for (auto& e : d.removed) {
+            auto it = agent_by_peer_.find(e.name);
+            if (it == agent_by_peer_.end()) continue;
+            if (auto a = it->second.lock())
+                a->reject(errc::unknown_node, "Node '" + e.name +
+                                                  "' was removed from the configuration of node '" +
+                                                  node_.name() + "'.");
+            agent_by_peer_.erase(it);
+        }
+        if (d.relink_all())
+            for (auto& [p, a] : agents_) a->close("the cluster configuration changed");
     }
     reloads_->add();
     log_->info("reload applied: {}", d.to_json().dump());

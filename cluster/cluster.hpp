@@ -50,6 +50,9 @@ namespace hearth::cluster {
 class sender;
 class agent;
 struct listener_state;
+namespace detail {
+class peer_record;
+}
 
 /// Link state of a sender, as the metrics and stats() show it.
 enum class link_state { idle, connecting, handshaking, up, tearing_down, backing_off, stopped };
@@ -60,9 +63,15 @@ struct peer_stats {
     link_state state = link_state::idle;
     node_state membership = node_state::unknown;
     std::uint64_t connect_attempts = 0;  ///< sockets opened (one per attempt)
-    std::uint64_t links_up = 0;          ///< handshakes that succeeded
-    std::uint64_t live_sockets = 0;      ///< open now: 0 or 1
-    std::uint64_t max_live_sockets = 0;  ///< the most ever open at one instant (must stay <= 1)
+    std::uint64_t links_up = 0;          ///< handshakes that succeeded (this sender object)
+    std::uint64_t peer_links_up = 0;     ///< handshakes that succeeded, over every sender this peer had
+    /// Sockets to this peer open now, over every sender object (0 or 1).
+    std::uint64_t live_sockets = 0;
+    /// The most sockets to this peer ever open at one instant in this process, over every
+    /// sender a reload created for it (must stay <= 1).
+    std::uint64_t max_live_sockets = 0;
+    std::int64_t clock_offset_us = 0;    ///< the peer's clock minus ours (NTP-style estimate)
+    std::uint64_t round_trip_us = 0;     ///< round trip of the sample the offset comes from
     std::uint64_t queued = 0;            ///< messages waiting to be written
     std::uint64_t in_flight = 0;         ///< calls written, reply not yet received
     std::uint64_t expired_dropped = 0;   ///< queued calls dropped because their deadline passed
@@ -88,7 +97,8 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     cluster(const cluster&) = delete;
     cluster& operator=(const cluster&) = delete;
 
-    /// Binds and listens (SO_REUSEADDR) on `ep` at once; port 0 picks a free port. Returns the
+    /// Binds and listens (SO_REUSEADDR) on `ep` at once; port 0 picks a free port. A host name
+    /// is resolved (blocking) and the first resolved address that binds is used. Returns the
     /// bound port, or a failure naming the address. Call once, before start().
     outcome<std::uint16_t> listen(const endpoint& ep);
     std::uint16_t port() const noexcept { return port_.load(); }
@@ -98,7 +108,8 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     outcome<void> start(cluster_config config);
 
     /// Applies a new configuration (see config_diff): new nodes get senders, removed nodes are
-    /// torn down (their queued and in-flight calls fail `unreachable`), changed addresses
+    /// torn down (their queued and in-flight calls fail `unreachable`; their inbound links are
+    /// closed with a reject frame, `unknown_node`, and their new ones refused), changed addresses
     /// reconnect at once, unchanged nodes keep their links and calls; a changed cluster name,
     /// secret or codec re-establishes every link. Returns the diff it applied. An invalid
     /// configuration (or one without this node) is rejected with bad_config and nothing
@@ -138,7 +149,9 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     void count_misaddressed() noexcept;
     void count_handshake_failure(errc why);
     /// An agent passed its handshake for `peer`: an older agent of the same peer is closed.
-    void agent_up(const std::shared_ptr<agent>& a, const std::string& peer);
+    /// False when `peer` is no longer in the configuration (a reload removed it meanwhile):
+    /// the agent must then reject the link.
+    bool agent_up(const std::shared_ptr<agent>& a, const std::string& peer);
     void agent_gone(agent* a);
     /// The peer announced leave on one of its links to us.
     void peer_leaving(const std::string& peer);
@@ -163,6 +176,9 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     mutable std::shared_mutex senders_mutex_;
     std::unordered_map<std::string, std::shared_ptr<sender>, hearth::detail::string_hash, std::equal_to<>>
         senders_;
+    // One per peer name ever configured, kept across removals: what outlives a sender object
+    // (socket slot and counts, reconnect count, log limiter). Guarded by senders_mutex_.
+    std::unordered_map<std::string, std::shared_ptr<detail::peer_record>> peers_;
 
     mutable std::mutex agents_mutex_;
     std::map<agent*, std::shared_ptr<agent>> agents_;

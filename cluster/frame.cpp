@@ -142,7 +142,7 @@ outcome<void> encode_request(const request_frame& f, frame_builder& b, bool is_c
                                                  std::to_string(b.max_frame()) + " bytes.");
 
     // The hot path of every call and notify: size the body once, then write it in place.
-    std::size_t body = (is_call ? 12 : 0) + 8 + 4 + 1 + 4 * 2 + f.target_node.size() +
+    std::size_t body = (is_call ? 12 : 0) + 8 + 8 + 1 + 4 * 2 + f.target_node.size() +
                        f.source_service.size() + f.target_service.size() + f.route.size() + 4 +
                        f.payload.size();
     if (f.origin) body += 2 + f.origin->gate_node.size() + 8 + 2 + f.origin->uid.size();
@@ -155,7 +155,7 @@ outcome<void> encode_request(const request_frame& f, frame_builder& b, bool is_c
         c.u32(call->reply_to_worker);
     }
     c.u64(f.target_incarnation);
-    c.u32(f.deadline_ms);
+    c.u64(f.deadline);
     c.u8(f.origin ? 1 : 0);
     c.str(f.target_node);
     c.str(f.source_service);
@@ -271,9 +271,21 @@ void read_services(reader& r, std::vector<std::string_view>& out) {
     }
 }
 
+void put_stamps(std::string& out, const time_stamps& t) {
+    put_u64(out, t.echo);
+    put_u64(out, t.echo_received);
+    put_u64(out, t.sent);
+}
+
+void read_stamps(reader& r, time_stamps& t) {
+    t.echo = r.u64("stamps.echo");
+    t.echo_received = r.u64("stamps.echo_received");
+    t.sent = r.u64("stamps.sent");
+}
+
 void read_request(reader& r, request_frame& f) {
     f.target_incarnation = r.u64("target_incarnation");
-    f.deadline_ms = r.u32("deadline_ms");
+    f.deadline = r.u64("deadline");
     const auto flags = r.u8("flags");
     if (r.ok() && (flags & ~1u) != 0) r.fail("The field 'flags' has undefined bits set.");
     f.target_node = r.str("target_node", max_node_name, true);
@@ -327,6 +339,7 @@ void append_signed_part(const hello_frame& f, std::string& out) {
     put_u32(out, f.max_frame);
     put_u32(out, f.heartbeat_ms);
     put_u64(out, f.sender_incarnation);
+    put_stamps(out, f.stamps);
     put_raw(out, f.nonce.data(), f.nonce.size());
     put_str(out, f.cluster);
     put_str(out, f.sender_node);
@@ -339,6 +352,7 @@ void append_signed_part(const welcome_frame& f, std::string& out) {
     put_u32(out, f.max_frame);
     put_u32(out, f.heartbeat_ms);
     put_u64(out, f.node_incarnation);
+    put_stamps(out, f.stamps);
     put_str(out, f.node);
     put_services(out, f.services);
 }
@@ -384,6 +398,7 @@ outcome<void> encode(const frame& any, std::string& out, std::size_t max_frame) 
                 frame_builder b(out, type_of(any), max_frame);
                 if constexpr (std::is_same_v<T, challenge_frame>) {
                     put_u16(out, f.version);
+                    put_u64(out, f.time);
                     put_raw(out, f.nonce.data(), f.nonce.size());
                 } else if constexpr (std::is_same_v<T, hello_frame>) {
                     std::optional<std::string> e;
@@ -405,6 +420,8 @@ outcome<void> encode(const frame& any, std::string& out, std::size_t max_frame) 
                     put_str(out, truncate_utf8(f.text, max_text));
                 } else if constexpr (std::is_same_v<T, leave_frame>) {
                     put_str(out, truncate_utf8(f.reason, max_text));
+                } else if constexpr (std::is_same_v<T, heartbeat_frame>) {
+                    put_stamps(out, f.stamps);
                 }
                 return b.finish();
             }
@@ -420,6 +437,8 @@ outcome<frame> decode_body(std::uint8_t type_byte, std::string_view body) {
         case frame_type::challenge: {
             challenge_frame f;
             f.version = r.u16("version");
+            if (r.ok() && f.version != protocol_version) return frame{f};  // see challenge_frame
+            f.time = r.u64("time");
             r.bytes("nonce", f.nonce.data(), f.nonce.size());
             result = f;
             break;
@@ -427,6 +446,7 @@ outcome<frame> decode_body(std::uint8_t type_byte, std::string_view body) {
         case frame_type::hello: {
             hello_frame f;
             f.version = r.u16("version");
+            if (r.ok() && f.version != protocol_version) return frame{std::move(f)};
             const auto codec = r.u8("codec");
             if (r.ok() && codec > static_cast<std::uint8_t>(rpc::codec::msgpack))
                 r.fail("The field 'codec' has the undefined value " + std::to_string(codec) + ".");
@@ -434,6 +454,7 @@ outcome<frame> decode_body(std::uint8_t type_byte, std::string_view body) {
             f.max_frame = r.u32("max_frame");
             f.heartbeat_ms = r.u32("heartbeat_ms");
             f.sender_incarnation = r.u64("sender_incarnation");
+            read_stamps(r, f.stamps);
             r.bytes("nonce", f.nonce.data(), f.nonce.size());
             f.cluster = r.str("cluster", max_node_name, true);
             f.sender_node = r.str("sender_node", max_node_name, true);
@@ -446,9 +467,11 @@ outcome<frame> decode_body(std::uint8_t type_byte, std::string_view body) {
         case frame_type::welcome: {
             welcome_frame f;
             f.version = r.u16("version");
+            if (r.ok() && f.version != protocol_version) return frame{std::move(f)};
             f.max_frame = r.u32("max_frame");
             f.heartbeat_ms = r.u32("heartbeat_ms");
             f.node_incarnation = r.u64("node_incarnation");
+            read_stamps(r, f.stamps);
             f.node = r.str("node", max_node_name, true);
             read_services(r, f.services);
             r.bytes("proof", f.proof.data(), f.proof.size());
@@ -496,9 +519,12 @@ outcome<frame> decode_body(std::uint8_t type_byte, std::string_view body) {
             result = f;
             break;
         }
-        case frame_type::heartbeat:
-            result = heartbeat_frame{};
+        case frame_type::heartbeat: {
+            heartbeat_frame f;
+            read_stamps(r, f.stamps);
+            result = f;
             break;
+        }
         case frame_type::leave: {
             leave_frame f;
             f.reason = r.str("reason", max_text, false);

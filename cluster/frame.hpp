@@ -29,7 +29,7 @@
 namespace hearth::cluster {
 
 /// The protocol version this build speaks (hello/welcome/challenge carry it).
-inline constexpr std::uint16_t protocol_version = 1;
+inline constexpr std::uint16_t protocol_version = 2;
 
 /// Bytes before the body: the u32 length and the u8 type.
 inline constexpr std::size_t frame_header_size = 5;
@@ -60,8 +60,21 @@ enum class frame_type : std::uint8_t {
 /// "challenge", "hello", ...; "unknown" for other values.
 std::string_view to_string(frame_type t) noexcept;
 
+/// Clock stamps, in microseconds of the writer's monotonic clock, from which each side of a
+/// link estimates the other's clock (docs/protocol.md section 7.1, detail/clock_sync.hpp).
+struct time_stamps {
+    std::uint64_t echo = 0;           ///< `sent` of the last stamped frame read from the peer; 0 = none
+    std::uint64_t echo_received = 0;  ///< when that frame was read
+    std::uint64_t sent = 0;           ///< when this frame was written; 0 = no stamp (ignored)
+    friend bool operator==(const time_stamps&, const time_stamps&) = default;
+};
+
+/// Decoding rule for challenge, hello and welcome: when the version is not protocol_version,
+/// only the version is decoded (the rest of the body may have another layout), so the
+/// handshake answers version_mismatch rather than malformed_frame.
 struct challenge_frame {
     std::uint16_t version = protocol_version;
+    std::uint64_t time = 0;  ///< the acceptor's clock when it wrote the challenge (µs)
     hearth::cluster::nonce nonce{};
 };
 
@@ -71,6 +84,7 @@ struct hello_frame {
     std::uint32_t max_frame = 0;             ///< the largest frame the connector accepts
     std::uint32_t heartbeat_ms = 0;          ///< the connector sends something at least this often
     std::uint64_t sender_incarnation = 0;    ///< random per process start, never 0
+    time_stamps stamps;                      ///< echo = the challenge's time
     hearth::cluster::nonce nonce{};          ///< the connector's challenge to the acceptor
     std::string_view cluster;                ///< cluster name
     std::string_view sender_node;            ///< who is connecting
@@ -84,6 +98,7 @@ struct welcome_frame {
     std::uint32_t max_frame = 0;             ///< the largest frame the acceptor accepts
     std::uint32_t heartbeat_ms = 0;          ///< the acceptor sends something at least this often
     std::uint64_t node_incarnation = 0;      ///< the acceptor's incarnation, never 0
+    time_stamps stamps;                      ///< echo = the hello's sent stamp
     std::string_view node;                   ///< the acceptor's node name
     std::vector<std::string_view> services;  ///< services the acceptor hosts
     digest proof{};                          ///< handshake.hpp: welcome_proof()
@@ -106,12 +121,14 @@ struct client_origin {
 struct request_frame {
     std::string_view target_node;          ///< must be the receiver's node name
     std::uint64_t target_incarnation = 0;  ///< must be the receiver's incarnation (from welcome)
-    std::uint32_t deadline_ms = 0;         ///< time left for the caller when written; 0 = none
-    std::string_view source_service;       ///< may be empty (a call from outside any service)
-    std::string_view target_service;       ///< non-empty
-    std::string_view route;                ///< "service.method", non-empty
-    std::optional<client_origin> origin;   ///< present when a client session caused it
-    std::string_view payload;              ///< encoded by the link's codec
+    /// The caller's deadline in the sender's clock (µs, like time_stamps); 0 = none. The
+    /// receiver maps it to its own clock with the link's clock estimate.
+    std::uint64_t deadline = 0;
+    std::string_view source_service;      ///< may be empty (a call from outside any service)
+    std::string_view target_service;      ///< non-empty
+    std::string_view route;               ///< "service.method", non-empty
+    std::optional<client_origin> origin;  ///< present when a client session caused it
+    std::string_view payload;             ///< encoded by the link's codec
 };
 
 struct call_frame : request_frame {
@@ -131,7 +148,9 @@ struct reply_frame {
     std::string_view payload;   ///< the encoded response on success, else usually empty
 };
 
-struct heartbeat_frame {};
+struct heartbeat_frame {
+    time_stamps stamps;
+};
 
 struct leave_frame {
     std::string_view reason;  ///< truncated to max_text

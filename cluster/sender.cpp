@@ -44,17 +44,17 @@ std::chrono::milliseconds handshake_limit(const cluster_options& o, std::chrono:
 }  // namespace
 
 sender::sender(cluster& owner, std::string peer, std::optional<endpoint> address,
-               std::uint64_t membership_owner, unsigned worker)
+               std::uint64_t membership_owner, unsigned worker, std::shared_ptr<detail::peer_record> record)
     : owner_(owner),
       node_(owner.owner()),
       peer_(std::move(peer)),
       membership_owner_(membership_owner),
       worker_(worker),
+      record_(std::move(record)),
       ex_(owner.owner().worker_at(worker).executor()),
       log_(owner.owner().make_logger("cluster")),
       address_(std::move(address)),
       backoff_(owner.options().backoff_base, owner.options().backoff_cap, owner.options().jitter_seed),
-      failure_log_(owner.options().log_interval),
       self_name_(owner.owner().name()) {
     online_.store(address_.has_value());
     auto& m = node_.metrics();
@@ -186,8 +186,11 @@ peer_stats sender::stats() const {
     s.state = state_.load();
     s.connect_attempts = connect_attempts_.load();
     s.links_up = links_up_.load();
-    s.live_sockets = live_sockets_.load();
-    s.max_live_sockets = max_live_sockets_.load();
+    s.live_sockets = record_->live_sockets();
+    s.max_live_sockets = record_->max_live_sockets();
+    s.peer_links_up = record_->links_up();
+    s.clock_offset_us = clock_offset_us_.load(std::memory_order_relaxed);
+    s.round_trip_us = round_trip_us_.load(std::memory_order_relaxed);
     s.in_flight = in_flight_count_.load();
     s.expired_dropped = expired_dropped_.load();
     s.unknown_replies = unknown_replies_.load();
@@ -213,7 +216,9 @@ void sender::abort_link(const std::string& reason) {
         link_failure_ = reason;
         detail::shutdown_and_close(*socket_);
     }
+    if (resolver_) resolver_->cancel();
     cancel_timer(command_timer_);
+    cancel_timer(slot_timer_);
 }
 
 void sender::close_link(const std::string& reason) {
@@ -271,14 +276,21 @@ awaitable<void> sender::run() {
     wake_timer_.emplace(ex_);
     watchdog_timer_.emplace(ex_);
     command_timer_.emplace(ex_);
+    slot_timer_.emplace(ex_);
+    resolver_.emplace(ex_);
     struct io_guard {
         sender& s;
         ~io_guard() {
             if (s.socket_) detail::shutdown_and_close(*s.socket_);
             s.socket_.reset();
+            if (s.socket_counted_) s.record_->socket_closed();
+            s.socket_counted_ = false;
+            s.release_slot();
             s.wake_timer_.reset();
             s.watchdog_timer_.reset();
             s.command_timer_.reset();
+            s.slot_timer_.reset();
+            s.resolver_.reset();
         }
     } guard{*this};
     for (;;) {
@@ -317,13 +329,16 @@ awaitable<void> sender::run() {
 awaitable<bool> sender::establish(std::string& why) {
     set_state(link_state::connecting);
     owner_.members().connecting(peer_, membership_owner_);
-    socket_.emplace(ex_);
-    connect_attempts_.fetch_add(1);
-    const auto live = live_sockets_.fetch_add(1) + 1;
-    auto seen = max_live_sockets_.load();
-    while (live > seen && !max_live_sockets_.compare_exchange_weak(seen, live)) {
-    }
     link_failure_.clear();
+    if (!co_await acquire_slot()) {
+        why = link_failure_.empty() ? "The attempt was aborted." : link_failure_;
+        co_return false;
+    }
+    socket_.emplace(ex_);
+    socket_counted_ = true;
+    record_->socket_opened();
+    connect_attempts_.fetch_add(1);
+    clock_sync_.reset();
 
     auto cfg = owner_.config_snapshot();
     heartbeat_ = cfg->heartbeat;
@@ -342,9 +357,11 @@ awaitable<bool> sender::establish(std::string& why) {
     if (ok && !removed_ && !stopped_ && !reconnect_now_) {
         link_open_ = true;
         // Count the link before announcing it: whoever sees `up` sees the counter too.
-        if (links_up_.fetch_add(1) > 0) reconnects_->add();
+        // Per peer: the first link of a sender that a reload re-created is a reconnect too.
+        links_up_.fetch_add(1);
+        if (record_->count_link_up()) reconnects_->add();
         set_state(link_state::up);
-        up_since_ = last_read_ = last_write_ = clock::now();
+        up_since_ = last_read_ = last_write_ = last_stamp_ = clock::now();
         peer_left_.store(false);
         leave_written_.store(false);
         log_->info("link to '{}' is up (incarnation {:016x})", peer_, link_incarnation_);
@@ -359,7 +376,9 @@ awaitable<bool> sender::establish(std::string& why) {
     set_state(link_state::tearing_down);
     if (socket_) detail::shutdown_and_close(*socket_);
     socket_.reset();
-    live_sockets_.fetch_sub(1);
+    socket_counted_ = false;
+    record_->socket_closed();
+    release_slot();  // only now may another sender of this peer open a socket
     if (!link_failure_.empty() && why.empty()) why = link_failure_;
     fail_in_flight("The link to node '" + peer_ + "' broke before the reply arrived: " + why);
     {
@@ -376,37 +395,76 @@ awaitable<bool> sender::establish(std::string& why) {
             else
                 log_->warn("link to '{}' is down: {}", peer_, why);
         }
-    } else if (!removed_ && !stopped_ && !peer_left_.load() && failure_log_.allow()) {
-        if (failure_log_.suppressed() > 0)
-            log_->warn("cannot reach '{}': {} ({} similar lines suppressed)", peer_, why,
-                       failure_log_.suppressed());
+    } else if (std::uint64_t suppressed = 0;
+               !removed_ && !stopped_ && !peer_left_.load() && record_->allow_cannot_reach_log(suppressed)) {
+        if (suppressed > 0)
+            log_->warn("cannot reach '{}': {} ({} similar lines suppressed)", peer_, why, suppressed);
         else
             log_->warn("cannot reach '{}': {}", peer_, why);
     }
     co_return ok;
 }
 
+// Waits until this sender holds the peer's socket slot (an older sender of the same peer may
+// still be closing its socket). False when a command (remove, stop, address change, relink)
+// ended the wait.
+awaitable<bool> sender::acquire_slot() {
+    for (;;) {
+        if (removed_ || stopped_ || reconnect_now_) co_return false;
+        std::weak_ptr<sender> weak = weak_from_this();
+        if (record_->try_acquire(this, [weak] {
+                if (auto s = weak.lock()) s->post_command([](sender& me) { cancel_timer(me.slot_timer_); });
+            })) {
+            holds_slot_ = true;
+            co_return true;
+        }
+        slot_timer_->expires_at(clock::time_point::max());
+        co_await slot_timer_->async_wait(tuple_awaitable);
+    }
+}
+
+void sender::release_slot() {
+    if (!holds_slot_) return;
+    holds_slot_ = false;
+    record_->release(this);
+}
+
 awaitable<bool> sender::handshake(std::string& why) {
     const endpoint target = *address_;
     boost::system::error_code ec;
-    tcp::endpoint ep;
+    std::vector<tcp::endpoint> candidates;
     auto addr = asio::ip::make_address(target.host, ec);
     if (!ec) {
-        ep = tcp::endpoint(addr, target.port);
+        candidates.emplace_back(addr, target.port);
     } else {
-        tcp::resolver resolver(ex_);
+        // A host name (docker-compose or Kubernetes service names, "localhost"): every address
+        // it resolves to is tried in turn, not only the first.
         const std::string port_text = std::to_string(target.port);
-        auto [rec, results] = co_await resolver.async_resolve(target.host, port_text, tuple_awaitable);
+        auto [rec, results] = co_await resolver_->async_resolve(target.host, port_text, tuple_awaitable);
         if (rec || results.empty()) {
-            why = "Cannot resolve '" + target.host + "': " + rec.message() + ".";
+            why = "Cannot resolve '" + target.host +
+                  "': " + (rec ? rec.message() : std::string("no address")) + ".";
             co_return false;
         }
-        ep = results.begin()->endpoint();
+        for (const auto& r : results) candidates.push_back(r.endpoint());
     }
     {
-        auto [cec] = co_await socket_->async_connect(ep, tuple_awaitable);
-        if (cec) {
-            why = "Connecting to " + target.to_string() + " failed: " + cec.message() + ".";
+        std::string failures;
+        bool connected = false;
+        for (const auto& ep : candidates) {
+            if (link_failure_.size() > 0) break;  // aborted meanwhile
+            if (socket_->is_open()) detail::shutdown_and_close(*socket_);
+            auto [cec] = co_await socket_->async_connect(ep, tuple_awaitable);
+            if (!cec) {
+                connected = true;
+                break;
+            }
+            if (!failures.empty()) failures += "; ";
+            failures += ep.address().to_string() + ": " + cec.message();
+        }
+        if (!connected) {
+            why = "Connecting to " + target.to_string() +
+                  " failed: " + (failures.empty() ? std::string("aborted") : failures) + ".";
             co_return false;
         }
     }
@@ -439,6 +497,7 @@ awaitable<bool> sender::handshake(std::string& why) {
             co_return false;
         }
         challenge = c->nonce;
+        clock_sync_.on_stamps(time_stamps{0, 0, c->time}, detail::wire_time(clock::now()));
     }
 
     const auto services = node_.service_names();
@@ -447,6 +506,7 @@ awaitable<bool> sender::handshake(std::string& why) {
     hello.max_frame = static_cast<std::uint32_t>(cfg->max_frame);
     hello.heartbeat_ms = static_cast<std::uint32_t>(cfg->heartbeat.count());
     hello.sender_incarnation = node_.incarnation();
+    hello.stamps = clock_sync_.stamps(detail::wire_time(clock::now()));
     hello.nonce = make_nonce();
     hello.cluster = cfg->cluster;
     hello.sender_node = self_name_;
@@ -491,6 +551,14 @@ awaitable<bool> sender::handshake(std::string& why) {
         co_await detail::send_reject(*socket_, code, why);
         co_return false;
     }
+    if (w->stamps.echo != hello.stamps.sent ||
+        !clock_sync_.on_stamps(w->stamps, detail::wire_time(clock::now()))) {
+        why = "The welcome's clock stamps do not answer the hello.";
+        owner_.count_handshake_failure(errc::handshake_failed);
+        co_await detail::send_reject(*socket_, errc::handshake_failed, why);
+        co_return false;
+    }
+    publish_clock();
     link_incarnation_ = w->node_incarnation;
     peer_incarnation_.store(w->node_incarnation);
     peer_heartbeat_ = std::chrono::milliseconds(w->heartbeat_ms);
@@ -538,8 +606,10 @@ awaitable<void> sender::reader() {
                 else
                     o.payload.assign(r->payload);
                 node_.deliver_reply(reply_address{r->reply_to_worker, r->call_id}, std::move(o));
-            } else if (std::holds_alternative<heartbeat_frame>(fr)) {
-                // Its arrival already refreshed last_read_.
+            } else if (auto* hb = std::get_if<heartbeat_frame>(&fr)) {
+                // Its arrival already refreshed last_read_; its stamps refine the clock estimate.
+                clock_sync_.on_stamps(hb->stamps, detail::wire_time(last_read_));
+                publish_clock();
             } else if (auto* l = std::get_if<leave_frame>(&fr)) {
                 if (!peer_left_.exchange(true)) {
                     log_->info("node '{}' is leaving: {}", peer_, l->reason);
@@ -584,8 +654,9 @@ void sender::encode_message(const detail::send_queue::entry& m, clock::time_poin
             expired_dropped_.fetch_add(1, std::memory_order_relaxed);
             return;
         }
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m.deadline - now).count();
-        base.deadline_ms = static_cast<std::uint32_t>(std::clamp<std::int64_t>(left, 1, 0xFFFFFFFF));
+        // Absolute, in this node's clock: the peer maps it to its own clock, so time the frame
+        // spent in buffers or the peer spent stopped counts (protocol.md 3.5).
+        base.deadline = detail::wire_time(m.deadline);
     }
     if (m.one_way) {
         if (auto e = encode_notify(base, wbuf_, peer_max_frame_); !e)
@@ -634,6 +705,11 @@ awaitable<void> sender::writer() {
             encode_message(batch_[batch_pos_++], now);
             ++frames;
         }
+        // A busy link still carries clock stamps once per heartbeat interval (protocol.md 7.1).
+        if (!wbuf_.empty() && now - last_stamp_ >= heartbeat_) {
+            append_heartbeat(now);
+            ++frames;
+        }
         if (batch_pos_ == batch_.size()) {
             batch_.clear();
             batch_pos_ = 0;
@@ -642,8 +718,7 @@ awaitable<void> sender::writer() {
         in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
         if (wbuf_.empty()) {
             if (now - last_write_ >= heartbeat_) {
-                frame f = heartbeat_frame{};
-                (void)encode(f, wbuf_);
+                append_heartbeat(now);
                 frames = 1;
             } else {
                 // Idle: give back what a burst left in the queues and the write buffer.
@@ -670,6 +745,17 @@ awaitable<void> sender::writer() {
         // Keep the buffer's capacity for the next batch, unless one huge batch inflated it.
         if (wbuf_.capacity() > 16 * 1024 * 1024) std::string().swap(wbuf_);
     }
+}
+
+void sender::append_heartbeat(clock::time_point now) {
+    frame f = heartbeat_frame{clock_sync_.stamps(detail::wire_time(now))};
+    (void)encode(f, wbuf_);
+    last_stamp_ = now;
+}
+
+void sender::publish_clock() noexcept {
+    clock_offset_us_.store(clock_sync_.offset_us(), std::memory_order_relaxed);
+    round_trip_us_.store(clock_sync_.round_trip_us(), std::memory_order_relaxed);
 }
 
 awaitable<void> sender::watchdog() {

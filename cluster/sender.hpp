@@ -7,7 +7,10 @@
 //   idle → connecting → handshaking → up → tearing_down → backing_off → connecting …
 //
 // Invariants:
-// - At most one socket exists at any instant (peer_stats::max_live_sockets proves it).
+// - At most one socket to the peer exists at any instant in this process, whatever sender
+//   owns it: a sender opens one only while it holds the peer's socket slot
+//   (detail::peer_record), which an older sender of the same peer (removed and re-added by
+//   a reload) gives back only once its socket is closed. peer_stats::max_live_sockets proves it.
 // - Reconnect only after full teardown: shutdown, close, reader, writer and watchdog exited,
 //   calls in flight failed `unreachable`; then the backoff delay (full jitter), reset after
 //   the link stayed up for options.stable_after.
@@ -31,6 +34,8 @@
 #include "cluster/backoff.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/detail/call_table.hpp"
+#include "cluster/detail/clock_sync.hpp"
+#include "cluster/detail/peer_record.hpp"
 #include "cluster/detail/send_queue.hpp"
 #include "cluster/frame.hpp"
 #include "framework/log.hpp"
@@ -39,8 +44,9 @@ namespace hearth::cluster {
 
 class sender : public std::enable_shared_from_this<sender> {
   public:
+    /// `record` is the peer's (shared with any earlier or later sender for the same peer).
     sender(cluster& owner, std::string peer, std::optional<endpoint> address, std::uint64_t membership_owner,
-           unsigned worker);
+           unsigned worker, std::shared_ptr<detail::peer_record> record);
     sender(const sender&) = delete;
     sender& operator=(const sender&) = delete;
 
@@ -70,6 +76,8 @@ class sender : public std::enable_shared_from_this<sender> {
     awaitable<void> reader();
     awaitable<void> writer();
     awaitable<void> watchdog();
+    awaitable<bool> acquire_slot();
+    void release_slot();
 
     void post_command(std::function<void(sender&)> f);
     void wake_writer();
@@ -78,6 +86,8 @@ class sender : public std::enable_shared_from_this<sender> {
     void encode_message(const detail::send_queue::entry& m, clock::time_point now);
     void fail_in_flight(const std::string& why);
     void fail_queue(const std::string& why, bool close_queue);
+    void append_heartbeat(clock::time_point now);
+    void publish_clock() noexcept;
     void set_state(link_state s) noexcept { state_.store(s, std::memory_order_relaxed); }
 
     cluster& owner_;
@@ -85,6 +95,7 @@ class sender : public std::enable_shared_from_this<sender> {
     const std::string peer_;
     const std::uint64_t membership_owner_;
     const unsigned worker_;
+    const std::shared_ptr<detail::peer_record> record_;
     asio::any_io_executor ex_;
     std::shared_ptr<spdlog::logger> log_;
 
@@ -98,9 +109,11 @@ class sender : public std::enable_shared_from_this<sender> {
     std::atomic<bool> online_{false};         // has an address
     std::atomic<bool> peer_left_{false};      // the peer announced leave; cleared by the next link up
     std::atomic<link_state> state_{link_state::idle};
-    std::atomic<std::uint64_t> connect_attempts_{0}, links_up_{0}, live_sockets_{0}, max_live_sockets_{0};
+    std::atomic<std::uint64_t> connect_attempts_{0}, links_up_{0};
     std::atomic<std::uint64_t> in_flight_count_{0}, expired_dropped_{0}, unknown_replies_{0};
     std::atomic<std::uint64_t> peer_incarnation_{0};
+    std::atomic<std::int64_t> clock_offset_us_{0};
+    std::atomic<std::uint64_t> round_trip_us_{0};
     std::atomic<bool> leave_written_{false};
     mutable std::mutex info_mutex_;  // guards the next three
     std::deque<std::chrono::milliseconds> backoff_history_;
@@ -120,14 +133,18 @@ class sender : public std::enable_shared_from_this<sender> {
     std::optional<asio::steady_timer> wake_timer_;
     std::optional<asio::steady_timer> watchdog_timer_;
     std::optional<asio::steady_timer> command_timer_;
+    std::optional<asio::steady_timer> slot_timer_;  // waiting for the peer's socket slot
+    std::optional<asio::ip::tcp::resolver> resolver_;
+    bool holds_slot_ = false;
+    bool socket_counted_ = false;
     frame_decoder decoder_;
     std::string wbuf_;
     detail::send_queue batch_;  // swapped with queue_; [batch_pos_, end) not yet written
     std::size_t batch_pos_ = 0;
     detail::call_table in_flight_;  // calls written, not yet answered → the caller's deadline
     hearth::cluster::backoff backoff_;
-    log_throttle failure_log_;
-    clock::time_point last_read_{}, last_write_{}, up_since_{};
+    detail::clock_sync clock_sync_;  // the peer's clock, from the handshake and heartbeats
+    clock::time_point last_read_{}, last_write_{}, last_stamp_{}, up_since_{};
     std::chrono::milliseconds heartbeat_{1000};       // ours
     std::chrono::milliseconds peer_heartbeat_{1000};  // from the welcome
     std::size_t peer_max_frame_ = default_max_frame;

@@ -13,6 +13,7 @@ ping_service::ping_service() {
 }
 
 hearth::awaitable<hearth::result<nlohmann::json>> ping_service::on_ping(nlohmann::json req) {
+    const auto served = ++served_;
     const auto ms = req.is_object() ? std::clamp<long>(req.value("sleep_ms", 0L), 0L, 60000L) : 0L;
     const std::chrono::nanoseconds pause = std::chrono::milliseconds(ms);
     if (ms > 0) co_await hearth::try_sleep(pause);
@@ -22,6 +23,7 @@ hearth::awaitable<hearth::result<nlohmann::json>> ping_service::on_ping(nlohmann
     nlohmann::json out;
     out["node"] = node().name();
     out["incarnation"] = incarnation;
+    out["served"] = served;
     co_return out;
 }
 

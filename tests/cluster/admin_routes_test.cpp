@@ -291,3 +291,27 @@ TEST_CASE(
     CHECK(a.stats("b")->links_up == 1);
     CHECK(echo_call(*t.f.at("a").n, "echo@c", "back"));
 }
+
+TEST_CASE("admin /cluster: socket and reconnect counts are the peer's, across senders reloads re-create") {
+    admin_cluster t;
+    auto& ac = *t.f.at("a").c;
+    const auto with_b = t.config_without("c");
+    const auto without_b = [&] {
+        auto c = with_b;
+        c.nodes.erase("b");
+        return c;
+    }();
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(ac.reload(without_b));
+        REQUIRE(ac.reload(with_b));
+    }
+    REQUIRE(wait_sender_up(ac, "b"));
+    auto link = node_entry(t.get_cluster(), "b")["link"];
+    REQUIRE(link.is_object());
+    CHECK(link["links_up"] == 1);    // this sender's
+    CHECK(link["reconnects"] >= 1);  // the peer's: the re-created sender's first link counts
+    CHECK(link["live_sockets"] == 1);
+    CHECK(link["max_live_sockets"] == 1);  // never two sockets to b, whatever sender held them
+    CHECK(link["round_trip_us"].is_number_unsigned());
+    CHECK(link["clock_offset_us"].is_number_integer());
+}

@@ -223,7 +223,8 @@ TEST_CASE("one read carrying many frames: every call answered once, in order per
 
 TEST_CASE("a call whose remaining time runs out while it waits is answered timeout, unrun",
           "[cluster][agent]") {
-    // deadline_ms on the wire is the caller's time left; the agent turns it into the request's
+    // The deadline on the wire is the caller's, in its clock (here the same clock); the agent
+    // turns it into the request's
     // deadline, and a serial service starts the second call only after the first (150 ms).
     fixture f;
     f.add("a");
@@ -241,7 +242,9 @@ TEST_CASE("a call whose remaining time runs out while it waits is answered timeo
         c.target_service = "slow";
         c.route = hearth::testing::wait_m.route;
         c.payload = payload;
-        c.deadline_ms = deadline_ms;
+        if (deadline_ms != 0)
+            c.deadline = hearth::cluster::detail::wire_time(std::chrono::steady_clock::now() +
+                                                            std::chrono::milliseconds(deadline_ms));
         c.call_id = id;
         REQUIRE(encode(c, out));
     };

@@ -38,7 +38,7 @@ call_frame sample_call() {
     c.reply_to_worker = 3;
     c.target_node = "game-1";
     c.target_incarnation = 0xfeedfacecafebeefull;
-    c.deadline_ms = 1500;
+    c.deadline = 0x0000123456789abcull;
     c.source_service = "lobby";
     c.target_service = "room";
     c.route = "room.join";
@@ -86,7 +86,7 @@ TEST_CASE("every frame type round-trips, fed whole and byte by byte") {
     reply_frame ok_reply{7, 2, std::nullopt, "", "", "{\"ok\":true}"};
     reply_frame err_reply{8, 0, rpc::errc::remote_error, "room_full", "The room is full.", ""};
 
-    const std::vector<frame> frames{challenge_frame{protocol_version, n},
+    const std::vector<frame> frames{challenge_frame{protocol_version, 0x1122334455667788ull, n},
                                     hello,
                                     welcome,
                                     reject_frame{errc::bad_signature, "nope"},
@@ -94,7 +94,7 @@ TEST_CASE("every frame type round-trips, fed whole and byte by byte") {
                                     ok_reply,
                                     err_reply,
                                     notify,
-                                    heartbeat_frame{},
+                                    heartbeat_frame{time_stamps{1, 2, 3}},
                                     leave_frame{"shutdown"}};
 
     for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{100000}}) {
@@ -114,7 +114,7 @@ TEST_CASE("every frame type round-trips, fed whole and byte by byte") {
     CHECK(c.call_id == 0x0102030405060708ull);
     CHECK(c.reply_to_worker == 3);
     CHECK(c.target_incarnation == 0xfeedfacecafebeefull);
-    CHECK(c.deadline_ms == 1500);
+    CHECK(c.deadline == 0x0000123456789abcull);
     CHECK(c.route == "room.join");
     CHECK(c.origin == client_origin{"gate-1", 42, "uid-7"});
     CHECK(c.payload == R"({"nick":"ann"})");
@@ -241,8 +241,8 @@ TEST_CASE("unknown types, zero lengths and malformed fields are clear errors") {
         w.max_frame = 4096;
         std::string bytes;
         REQUIRE(encode(w, bytes));
-        // The service count sits after 2+4+4+8 bytes and the node name (2+1).
-        bytes[frame_header_size + 21] = '\x0f';
+        // The service count sits after 2+4+4+8 bytes, the stamps (3*8) and the node name (2+1).
+        bytes[frame_header_size + 45] = '\x0f';
         frame_decoder d;
         d.feed(bytes);
         CHECK(d.next().error() == errc::malformed_frame);
@@ -342,8 +342,12 @@ TEST_CASE("decoding random garbage and mutated frames never crashes or reads out
 
 TEST_CASE("the examples in docs/protocol.md are the exact bytes") {
     std::string out;
-    REQUIRE(encode(heartbeat_frame{}, out));
-    CHECK(out == std::string_view("\x00\x00\x00\x01\x08", 5));
+    REQUIRE(encode(heartbeat_frame{time_stamps{1, 2, 3}}, out));
+    CHECK(out == std::string_view("\x00\x00\x00\x19\x08"
+                                  "\x00\x00\x00\x00\x00\x00\x00\x01"
+                                  "\x00\x00\x00\x00\x00\x00\x00\x02"
+                                  "\x00\x00\x00\x00\x00\x00\x00\x03",
+                                  29));
     out.clear();
     REQUIRE(encode(leave_frame{"bye"}, out));
     CHECK(out == std::string_view("\x00\x00\x00\x06\x09\x00\x03"
@@ -360,4 +364,37 @@ TEST_CASE("the examples in docs/protocol.md are the exact bytes") {
         "\x00\x00"
         "\x00\x00\x00\x02{}";
     CHECK(out == std::string_view(expected, sizeof(expected) - 1));
+}
+
+TEST_CASE("a handshake frame of another protocol version decodes to its version only") {
+    // A version 1 challenge: version then the nonce, no time field. Version 2 has a time
+    // field there; the decoder must not call it malformed, so the connector can answer
+    // version_mismatch.
+    std::string v1("\x00\x00\x00\x23\x01\x00\x01", 7);
+    v1.append(32, '\x5a');
+    frame_decoder d;
+    d.feed(v1);
+    auto f = d.next();
+    REQUIRE(f);
+    REQUIRE(*f);
+    const auto& c = std::get<challenge_frame>(**f);
+    CHECK(c.version == 1);
+    CHECK(c.time == 0);
+    // The same for a hello and a welcome with a future version and a body of any layout.
+    for (std::uint8_t type : {std::uint8_t{2}, std::uint8_t{3}}) {
+        std::string body("\x00\x07garbage", 9);
+        auto back = decode_body(type, body);
+        REQUIRE(back);
+        CHECK(std::visit(
+                  [](const auto& x) -> int {
+                      if constexpr (requires { x.version; })
+                          return x.version;
+                      else
+                          return -1;
+                  },
+                  *back) == 7);
+    }
+    // The current version is still parsed strictly.
+    std::string current("\x00\x02garbage", 9);
+    CHECK_FALSE(decode_body(1, current));
 }

@@ -52,7 +52,7 @@ TEST_CASE("nonces and incarnations are random and non-zero") {
 TEST_CASE("a correct handshake verifies on both sides") {
     const auto cfg = config();
     const auto challenge = make_nonce();
-    REQUIRE(check_challenge(challenge_frame{protocol_version, challenge}));
+    REQUIRE(check_challenge(challenge_frame{protocol_version, 1, challenge}));
     const auto h = make_hello(cfg, challenge);
     REQUIRE(check_hello(h, challenge, cfg, "game-1"));
     const auto w = make_welcome(cfg, challenge, h);
@@ -65,7 +65,7 @@ TEST_CASE("the hello checks fail with the specific code") {
     const auto good = make_hello(cfg, challenge);
 
     auto h = good;
-    h.version = 2;
+    h.version = protocol_version + 1;
     CHECK(check_hello(h, challenge, cfg, "game-1").error() == errc::version_mismatch);
     h = good;
     h.cluster = "other";
@@ -137,7 +137,7 @@ TEST_CASE("the welcome proves the acceptor knows the secret and answered this he
     t = w;
     t.version = 9;
     CHECK(check_welcome(t, h, challenge, cfg).error() == errc::version_mismatch);
-    CHECK(check_challenge(challenge_frame{9, challenge}).error() == errc::version_mismatch);
+    CHECK(check_challenge(challenge_frame{9, 1, challenge}).error() == errc::version_mismatch);
 }
 
 TEST_CASE("proofs survive the wire: the decoded hello verifies") {

@@ -165,3 +165,68 @@ TEST_CASE("calls queued while the peer is down go out after it comes up", "[clus
     REQUIRE(r.has_value());
     CHECK(r->text == "queued");
 }
+
+TEST_CASE("nodes named by a host name listen on what it resolves to and dial it", "[cluster][link]") {
+    // Configurations written for docker-compose or Kubernetes name nodes by service name.
+    node a(hearth::testing::test_config("a", 2));
+    node b(hearth::testing::test_config("b", 2));
+    a.add_service<hearth::testing::echo_service>("echo");
+    b.add_service<hearth::testing::echo_service>("echo");
+    auto ac = hearth::cluster::cluster::create(a, fast_options());
+    auto bc = hearth::cluster::cluster::create(b, fast_options());
+    auto ap = ac->listen(endpoint{"localhost", 0});
+    REQUIRE(ap);
+    auto bp = bc->listen(endpoint{"localhost", 0});
+    REQUIRE(bp);
+    cluster_config cfg;
+    cfg.cluster = "test";
+    cfg.secret = "s3cret";
+    cfg.heartbeat = 50ms;
+    cfg.nodes["a"] = endpoint{"localhost", *ap};
+    cfg.nodes["b"] = endpoint{"localhost", *bp};
+    REQUIRE(ac->start(cfg));
+    REQUIRE(bc->start(cfg));
+    a.start();
+    b.start();
+    REQUIRE(wait_sender_up(*ac, "b"));
+    REQUIRE(wait_sender_up(*bc, "a"));
+    auto r = echo_call(a, "echo@b", "by name");
+    REQUIRE(r.has_value());
+    CHECK(r->text == "by name");
+    REQUIRE(echo_call(b, "echo@a", "back").has_value());
+    a.stop();
+    b.stop();
+}
+
+TEST_CASE("a name that does not resolve: a clear failure, not a crash", "[cluster][link]") {
+    // Listening on it fails with a sentence naming it.
+    {
+        node n(hearth::testing::test_config("x", 1));
+        auto c = hearth::cluster::cluster::create(n, fast_options());
+        auto p = c->listen(endpoint{"no-such-host.invalid", 1});
+        REQUIRE_FALSE(p);
+        CHECK(p.error() == hearth::cluster::errc::bad_config);
+        CHECK(p.error().message.find("no-such-host.invalid") != std::string::npos);
+    }
+    // A peer by that name: the node starts, its sender reports why it cannot connect and keeps
+    // trying; calls to it fail at their timeout; the other links are unaffected.
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    cfg.nodes["ghost"] = endpoint{"no-such-host.invalid", 1};
+    f.start("a", cfg);
+    f.start("b", cfg);
+    auto& ac = *f.at("a").c;
+    REQUIRE(hearth::testing::eventually([&] {
+        auto s = ac.stats("ghost");
+        return s && s->connect_attempts >= 2 &&
+               s->last_failure.find("Cannot resolve 'no-such-host.invalid'") == 0;
+    }));
+    CHECK(ac.members().state("ghost") != node_state::up);
+    auto r = echo_call(*f.at("a").n, "echo@ghost", "x", 200ms);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.code() == rpc::errc::timeout);
+    REQUIRE(wait_sender_up(ac, "b"));
+    REQUIRE(echo_call(*f.at("a").n, "echo@b", "fine").has_value());
+}

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "cluster/config.hpp"
+#include "cluster/detail/clock_sync.hpp"
 #include "cluster/frame.hpp"
 #include "cluster/handshake.hpp"
 
@@ -48,11 +49,15 @@ class raw_peer {
         auto c = read();
         REQUIRE(c);
         const auto challenge = std::get<challenge_frame>(*c).nonce;
+        const auto challenge_time = std::get<challenge_frame>(*c).time;
         hello_frame h;
         h.codec = cfg.codec;
         h.max_frame = static_cast<std::uint32_t>(cfg.max_frame);
         h.heartbeat_ms = 1000;
         h.sender_incarnation = 77;
+        // Same process, same clock: the stamps answer the challenge as a real connector's do.
+        const auto now = detail::wire_time(std::chrono::steady_clock::now());
+        h.stamps = time_stamps{challenge_time, now, now};
         h.nonce = make_nonce();
         h.cluster = cfg.cluster;
         h.sender_node = me;

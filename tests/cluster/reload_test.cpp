@@ -168,3 +168,53 @@ TEST_CASE("reload with a new secret re-establishes every link", "[cluster][reloa
         [&] { return ac.stats("b")->links_up >= 2 && ac.members().state("b") == node_state::up; }));
     REQUIRE(echo_call(*f.at("a").n, "echo@b", "rotated").has_value());
 }
+
+TEST_CASE("a node removed by reload loses its inbound links too, with a reject, and sees the removal",
+          "[cluster][reload]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto full = f.config();
+    auto without_b = full;
+    without_b.nodes.erase("b");
+    auto& ac = *f.at("a").c;
+    auto& bc = *f.at("b").c;
+    auto& a = *f.at("a").n;
+    auto& b = *f.at("b").n;
+    f.start("a", full);
+    f.start("b", full);  // b's own configuration still lists a: only a applies the removal
+    REQUIRE(wait_sender_up(ac, "b"));
+    REQUIRE(wait_sender_up(bc, "a"));
+    REQUIRE(echo_call(b, "echo@a", "before").has_value());
+    const auto refused_before = ac.handshake_failures();
+    auto b_events = bc.members().subscribe();
+
+    REQUIRE(ac.reload(without_b));
+    // b's link into a is closed with a reject that says why, and b's membership shows it.
+    auto down = wait_event(*b_events, membership_event_kind::node_down, "a");
+    REQUIRE(down);
+    CHECK(down->reason.find("unknown_node") != std::string::npos);
+    CHECK(down->reason.find("removed") != std::string::npos);
+    // Its later attempts are refused at the handshake, for the same reason.
+    REQUIRE(hearth::testing::eventually([&] {
+        auto s = bc.stats("a");
+        return s && s->last_failure.find("unknown_node") != std::string::npos;
+    }));
+    REQUIRE(hearth::testing::eventually([&] { return bc.members().state("a") != node_state::up; }));
+    // Its new handshakes are refused; a keeps no inbound link from it.
+    REQUIRE(hearth::testing::eventually([&] { return ac.handshake_failures() >= refused_before + 2; }));
+    REQUIRE(hearth::testing::eventually([&] { return ac.agent_count() == 0; }));
+    CHECK(bc.members().state("a") != node_state::up);
+    CHECK(bc.stats("a")->state != link_state::up);
+
+    // Nothing b sends runs on a any more: its calls fail, its notifies are not delivered.
+    auto r = echo_call(b, "echo@a", "after", 300ms);
+    REQUIRE_FALSE(r.has_value());
+    CHECK((r.code() == rpc::errc::timeout || r.code() == rpc::errc::unreachable));
+    (void)notify(b, hearth::testing::record_m, "echo@a", 42);
+    auto history = run_on(a, 0, []() -> awaitable<result<std::vector<int>>> {
+        co_return co_await call(hearth::testing::history_m, "echo", 0, 1s);
+    });
+    REQUIRE(history.has_value());
+    CHECK(history->empty());
+}

@@ -195,6 +195,28 @@ TEST_CASE("multi-process: SIGKILL and restart on the same address; SIGSTOP and S
         REQUIRE(ok);
     }
 
+    SECTION("SIGSTOP: a call that timed out while the callee was stopped never runs after SIGCONT") {
+        // The call frame reaches the stopped process's receive buffer at once; its deadline
+        // passes while the process cannot read. After SIGCONT the agent reads it and must answer
+        // `timeout` without running it (the time it spent stopped counts).
+        auto before = ping_call(tester, 0, 2000ms);
+        REQUIRE(before);
+        const auto served_before = (*before)["served"].get<std::uint64_t>();
+        REQUIRE(child->stop());
+        auto r = ping_call(tester, 0, 250ms);
+        REQUIRE_FALSE(r);
+        CHECK(r.code() == rpc::errc::timeout);
+        // Still stopped when the link is declared silent; the new link after SIGCONT is the
+        // only one the next ping can travel on (so no other ping can have run meanwhile).
+        REQUIRE(wait_event(*events, membership_event_kind::node_down, "game-1", 5000ms));
+        child->signal(SIGCONT);
+        REQUIRE(wait_event(*events, membership_event_kind::node_up, "game-1", 10000ms));
+        auto after = ping_call(tester, 0, 2000ms);
+        REQUIRE(after);
+        CHECK((*after)["incarnation"] == (*before)["incarnation"]);
+        CHECK((*after)["served"].get<std::uint64_t>() == served_before + 1);  // the expired call never ran
+    }
+
     child.reset();
     tester.stop();
     std::remove(path.c_str());
