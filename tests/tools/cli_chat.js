@@ -133,14 +133,15 @@ async function main() {
     assert.match(run.stderr, /not valid JSON/);
     console.log('ok scripts: wait-push, its timeout (status 3), a bad line (status 2)');
 
-    // Connection errors: nothing listening (status 1); a WebSocket path the gate does not serve.
+    // Connection errors: nothing listening (status 1); a WebSocket URL on the gate's plain TCP
+    // port (the gate upgrades on any path of its WebSocket port, so no path there fails).
     const dead = await freePort();
     const refused = new CliClient(cli, [`tcp://127.0.0.1:${dead}`, '--timeout', '2'], 'refused');
     clients.push(refused);  // its standard input stays open: it must exit anyway
     assert.strictEqual(await refused.exit(5000), 1);
     assert.match(refused.stderr, /cannot connect to tcp:\/\/127.0.0.1/);
     clients.pop();
-    run = await runCli(cli, ['connect', urls.ws.replace(/\/ws$/, '/nowhere'), '--timeout', '2']);
+    run = await runCli(cli, ['connect', `${urls.tcp.replace('tcp://', 'ws://')}/ws`, '--timeout', '2']);
     assert.strictEqual(run.code, 1);
     run = await runCli(cli, ['connect', 'udp://127.0.0.1:1']);
     assert.strictEqual(run.code, 2);
