@@ -17,8 +17,7 @@ endforeach()
 
 install(TARGETS hearth_boost hearth_rpc hearth_framework hearth_session hearth_cluster hearth_app hearth_all
         EXPORT HearthTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/hearth)
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT HearthTargets NAMESPACE Hearth:: DESTINATION ${HEARTH_CMAKE_DIR})
 
 # The hook for hearth-cli (tools/): installed with the package when the target exists.

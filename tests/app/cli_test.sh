@@ -30,7 +30,7 @@ wait_line() {
         sleep 0.05
     done
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
 
 # --version, --help, an unknown flag, a missing value.
 "$cluster_exe" --version >"$tmp/out" 2>&1
@@ -113,9 +113,7 @@ else
 fi
 
 # A port in use is a runtime failure: exit 1, naming the address.
-python3 -c 'import socket,sys,time
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",0)); s.listen()
-print(s.getsockname()[1], flush=True); time.sleep(120)' >"$tmp/busy" &
+node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => console.log(s.address().port))' >"$tmp/busy" &
 pids+=($!)
 wait_line "$tmp/busy" "^[0-9]+$" 5 || fail "no busy port"
 busy=$(cat "$tmp/busy")

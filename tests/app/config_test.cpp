@@ -1,7 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 
 #include "app/config.hpp"
@@ -157,8 +158,14 @@ TEST_CASE("app config: missing sections and wrong section types") {
 }
 
 TEST_CASE("app config: the cluster section may name a file, relative to the configuration's folder") {
-    const std::string dir = "hearth_app_config_" + std::to_string(::getpid());
-    REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
+    namespace fs = std::filesystem;
+    const std::string dir =
+        (fs::temp_directory_path() / ("hearth_app_config_" + std::to_string(::getpid()))).string();
+    fs::create_directories(dir);
+    struct remove_dir {
+        std::string path;
+        ~remove_dir() { fs::remove_all(path); }
+    } guard{dir};
     std::ofstream(dir + "/cluster.json") << cluster_section().dump();
     json doc = two_nodes();
     doc["cluster"] = "cluster.json";
@@ -169,8 +176,6 @@ TEST_CASE("app config: the cluster section may name a file, relative to the conf
     doc["cluster"] = "missing.json";
     CHECK(mentions(parse_config(doc, dir + "/config.json", {}, registered, everywhere).problems,
                    "'cluster' (the file " + dir + "/missing.json)"));
-    std::remove((dir + "/cluster.json").c_str());
-    ::rmdir(dir.c_str());
 }
 
 TEST_CASE("app config: the public form masks the admin token and the cluster secret") {
