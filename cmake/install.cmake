@@ -20,9 +20,16 @@ install(TARGETS hearth_boost hearth_rpc hearth_framework hearth_session hearth_c
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT HearthTargets NAMESPACE Hearth:: DESTINATION ${HEARTH_CMAKE_DIR})
 
-# The hook for hearth-cli (tools/): installed with the package when the target exists.
+# Everything the install rules install: `cmake --build B --target hearth_package` before
+# `cmake --install` or cpack builds just that (scripts/package.sh).
+add_custom_target(hearth_package)
+add_dependencies(hearth_package hearth_all hearth_app)
+
+# The hook for hearth-cli (tools/, added before this file): installed with the package when the
+# target exists.
 if(TARGET hearth-cli)
   install(TARGETS hearth-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  add_dependencies(hearth_package hearth-cli)
 endif()
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/HearthConfig.cmake.in

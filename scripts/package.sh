@@ -12,7 +12,7 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
     cmake -S "$hearth_root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -DHEARTH_BUILD_TESTS=OFF -DHEARTH_BUILD_BENCH=OFF -DHEARTH_BUILD_EXAMPLES=OFF
 fi
-cmake --build "$build"
+cmake --build "$build" --target hearth_package
 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$PWD/_hearth_cpack"
 mv "$PWD"/_hearth_cpack/hearth-dev_*.deb "$PWD"/
 rm -rf "$PWD/_hearth_cpack"
