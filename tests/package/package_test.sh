@@ -50,6 +50,35 @@ client_modules() {
     return 0
 }
 
+step "0. Hearth as a subproject: only the libraries, and none of its build flags on the parent's targets"
+mkdir -p "$work/parent"
+cat >"$work/parent/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.22)
+project(parent LANGUAGES CXX)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+add_subdirectory("$src" hearth)
+add_executable(consumer main.cpp)
+target_link_libraries(consumer PRIVATE Hearth::hearth)
+foreach(t hearth_example_chat hearth_test_main hearth_bench_local)
+  if(TARGET \${t})
+    message(FATAL_ERROR "\${t} is defined in a subproject build")
+  endif()
+endforeach()
+CMAKE
+echo '#include "app/application.hpp"' >"$work/parent/main.cpp"
+cmake -S "$work/parent" -B "$work/parent/build" -G Ninja -DHEARTH_WERROR=ON >"$work/parent.log" 2>&1 ||
+    { cat "$work/parent.log"; fail "configuring a project that adds Hearth with add_subdirectory"; }
+node - "$work/parent/build/compile_commands.json" <<'JS' || fail "the subproject's flags"
+const cmds = require(process.argv[2]);
+const consumer = cmds.find((c) => c.file.endsWith('parent/main.cpp'));
+const hearth = cmds.find((c) => c.file.endsWith('framework/node.cpp'));
+if (!consumer || !hearth) throw new Error('compile commands missing');
+if (!/-Werror/.test(hearth.command)) throw new Error('Hearth itself lost its -Werror');
+if (/-W(all|error|extra|pedantic)/.test(consumer.command)) throw new Error(`flags leak: ${consumer.command}`);
+if (!/-I\S*/.test(consumer.command)) throw new Error('the consumer has no include path for Hearth');
+console.log('subproject: the consumer compiles without Hearth\'s warnings; no tests, benches or examples');
+JS
+
 step "1. cmake --install into $root/usr"
 cmake --install "$build" --prefix "$root/usr" >"$work/install.log"
 for f in include/hearth/app/application.hpp include/hearth/framework/node.hpp include/hearth/session/gate.hpp \
