@@ -30,6 +30,18 @@ wait_line() {
         sleep 0.05
     done
 }
+# http METHOD URL [TOKEN]: the response body on stdout; fails on a status other than 2xx.
+http() {
+    node - "$@" <<'JS'
+const [method, url, token] = process.argv.slice(2);
+const req = require('http').request(url, { method, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (res) => {
+  res.pipe(process.stdout);
+  res.on('end', () => process.exit(res.statusCode >= 200 && res.statusCode < 300 ? 0 : 1));
+});
+req.on('error', (e) => { console.error(e.message); process.exit(1); });
+req.end();
+JS
+}
 free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
 
 # --version, --help, an unknown flag, a missing value.
@@ -102,8 +114,8 @@ if wait_line "$tmp/chat.out" "^ready chat$" 10; then
     grep -qE '^http://127\.0\.0\.1:[0-9]+/$' "$tmp/chat.out" || fail "no http line"
     admin=$(sed -n 's/^admin //p' "$tmp/chat.out")
     http=$(grep -E '^http://' "$tmp/chat.out")
-    curl -sf "$http" | grep -q "<html" || fail "the chat page is not served at $http"
-    curl -sf -X POST -H "Authorization: Bearer tok" "$admin/shutdown" >/dev/null || fail "POST /shutdown"
+    http GET "$http" | grep -q "<html" || fail "the chat page is not served at $http"
+    http POST "$admin/shutdown" tok >/dev/null || fail "POST /shutdown"
     timeout 10 tail --pid=$chat -f /dev/null
     wait $chat
     expect_status 0 $? "a node stopped by POST /shutdown"
