@@ -18,6 +18,8 @@
 // A configuration of one node (no "nodes" map), or --node NAME, runs that node in this
 // process. A configuration with "nodes" and no --node (or --role all) starts every node of
 // "start" as a child process of this program (app/launcher.hpp): the local-development mode.
+// Each child gets --config, --node NAME, and the --cluster and --log-level given to the
+// launcher; options a program adds through cli() are not forwarded.
 //
 // A running node prints, on standard output and in this order: "admin http://HOST:PORT" (when
 // it has an admin endpoint), "cluster HOST:PORT" (when it is in a cluster), its gate's
