@@ -33,9 +33,9 @@
 #include "cluster/membership.hpp"
 #include "cluster/options.hpp"
 #include "cluster/outcome.hpp"
-#include "framework/detail/service_registry.hpp"
 #include "framework/node.hpp"
 #include "framework/remote_transport.hpp"
+#include "framework/string_hash.hpp"
 
 namespace spdlog {
 class logger;
@@ -174,7 +174,7 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     std::mutex reload_mutex_;
 
     mutable std::shared_mutex senders_mutex_;
-    std::unordered_map<std::string, std::shared_ptr<sender>, hearth::detail::string_hash, std::equal_to<>>
+    std::unordered_map<std::string, std::shared_ptr<sender>, hearth::string_hash, std::equal_to<>>
         senders_;
     // One per peer name ever configured, kept across removals: what outlives a sender object
     // (socket slot and counts, reconnect count, log limiter). Guarded by senders_mutex_.

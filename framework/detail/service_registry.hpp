@@ -6,16 +6,15 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "framework/string_hash.hpp"
+
 namespace hearth {
 class service;
 }
 
 namespace hearth::detail {
 
-struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
+using hearth::string_hash;
 
 struct service_registry {
     std::unordered_map<std::string, service*, string_hash, std::equal_to<>> by_name;

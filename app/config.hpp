@@ -1,0 +1,102 @@
+#pragma once
+// hearth::app::config: one JSON file that describes a whole backend, parsed and checked.
+//
+//   {
+//     "node":    {"name": "chat", "threads": 2, "log_level": "info"},   // one node, or defaults
+//     "gate":    {...session::gate_options JSON...},                    // the single node's gate
+//     "services": ["room"],                                             // the single node's services
+//     "admin":   {"address": "127.0.0.1", "port": 0, "token": "...", "open_reads": false},
+//     "cluster": {...cluster configuration...} | "cluster.json",        // inline, or a file
+//     "nodes":   {"gate-1": {"admin_port": 9101, "threads": 2, "log_level": "info",
+//                            "gate": {...}, "services": ["room"]}, ...},
+//     "start":   ["gate-1", "game-1"]                                   // what the launcher starts
+//   }
+//
+// Two forms. Without "nodes" the file describes one node (named by "node.name", default
+// "node") whose gate is "gate" and whose services are "services" (default: every service the
+// program registered). With "nodes" each entry is a node; "node" then only gives defaults
+// (threads, log_level), a node runs the services its "services" lists, and a configuration
+// with several nodes needs a "cluster". An "admin" section, an "admin_port" or --admin-port
+// gives a node an admin endpoint. Unknown keys are errors everywhere (a misspelt key must not
+// fall back to a default silently).
+//
+// parse_config() never stops at the first problem: it returns every problem it finds, each a
+// sentence naming the key at fault ('nodes.game-1.services[0]' ...), for --check-config.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/config.hpp"
+
+namespace hearth::app {
+
+/// The admin endpoint's settings (framework/admin.hpp's admin_config, without its tuning).
+struct admin_settings {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;  ///< 0: any free port
+    std::string token;       ///< empty: mutating routes are refused
+    bool open_reads = false;
+};
+
+/// One node as it will run.
+struct node_plan {
+    std::string name;
+    unsigned threads = 0;                 ///< 0: one per core
+    std::string log_level = "info";       ///< spdlog level name
+    std::optional<nlohmann::json> gate;   ///< validated gate_options JSON; nullopt: no gate
+    std::vector<std::string> services;    ///< configured service names, in file order
+    std::optional<admin_settings> admin;  ///< nullopt: no admin endpoint
+};
+
+/// A checked configuration.
+struct app_config {
+    std::string path;    ///< the file it was read from; empty for a program's built-in default
+    bool single = true;  ///< no "nodes" map: the file describes one node
+    std::map<std::string, node_plan> nodes;  ///< by name
+    std::vector<std::string> start;          ///< the nodes the launcher starts, in order
+    std::optional<cluster::cluster_config> cluster;
+    /// The file an empty POST /cluster/reload re-reads (--cluster FILE, the "cluster" file, or
+    /// the configuration file itself); nullopt for a built-in configuration with inline cluster.
+    std::optional<std::string> cluster_file;
+
+    /// The effective configuration as JSON, the admin token and the cluster secret replaced
+    /// by "***" (for --print-config and logs).
+    nlohmann::json to_public_json() const;
+};
+
+/// Command-line values that take precedence over the file.
+struct overrides {
+    std::optional<std::string> node;          ///< --node NAME: must name a node of the file
+    std::optional<std::string> cluster_file;  ///< --cluster FILE
+    std::optional<std::uint16_t> admin_port;  ///< --admin-port N (the run node's)
+    std::optional<std::string> log_level;     ///< --log-level L (every node)
+};
+
+struct parse_result {
+    app_config config;
+    std::vector<std::string> problems;  ///< one sentence each; empty when the config is usable
+    bool ok() const noexcept { return problems.empty(); }
+};
+
+/// Checks `doc` (read from `path`, empty for a built-in text; relative file names in it are
+/// relative to the file's folder). `registered` lists the service names the program knows;
+/// `everywhere` the ones it runs on every node whatever the file says.
+parse_result parse_config(const nlohmann::json& doc, const std::string& path, const overrides& flags,
+                          const std::vector<std::string>& registered,
+                          const std::vector<std::string>& everywhere = {});
+
+/// Reads `path` (or parses `builtin` when `path` is empty) and calls parse_config(). An
+/// unreadable file or invalid JSON is one problem naming the file.
+parse_result load_config(const std::string& path, const std::string& builtin, const overrides& flags,
+                         const std::vector<std::string>& registered,
+                         const std::vector<std::string>& everywhere = {});
+
+/// True for the level names node_config::log_level accepts.
+bool valid_log_level(std::string_view level) noexcept;
+
+}  // namespace hearth::app
