@@ -1,6 +1,8 @@
 #include "cluster/cluster.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -84,16 +86,25 @@ outcome<std::uint16_t> cluster::listen(const endpoint& ep) {
     if (!ec) {
         candidates.emplace_back(addr, ep.port);
     } else {
-        // A node named by a host name listens on what that name resolves to (the peers dial
-        // every resolved address in turn, so one that binds is enough).
-        asio::io_context io;
-        tcp::resolver resolver(io);
-        auto results = resolver.resolve(ep.host, std::to_string(ep.port), ec);
-        if (ec || results.empty())
+        // A node named by a host name listens on the first address that name resolves to
+        // which binds (the peers dial every resolved address in turn, so one is enough).
+        if (options_.resolve) {
+            for (const auto& text : options_.resolve(ep.host)) {
+                auto a = asio::ip::make_address(text, ec);
+                if (!ec) candidates.emplace_back(a, ep.port);
+            }
+            ec.clear();
+        } else {
+            asio::io_context io;
+            tcp::resolver resolver(io);
+            auto results = resolver.resolve(ep.host, std::to_string(ep.port), ec);
+            if (!ec)
+                for (const auto& r : results) candidates.push_back(r.endpoint());
+        }
+        if (ec || candidates.empty())
             return failure{errc::bad_config, "Cannot listen on '" + ep.to_string() +
                                                  "': the name does not resolve (" +
                                                  (ec ? ec.message() : std::string("no address")) + ")."};
-        for (const auto& r : results) candidates.push_back(r.endpoint());
     }
     std::string failures;
     for (const auto& where : candidates) {
@@ -364,6 +375,30 @@ outcome<config_diff> cluster::reload(std::string_view json_text, bool dry_run) {
     return reload(*parsed, dry_run);
 }
 
+namespace {
+
+// The reject that closes the inbound links of a reload which changed what a handshake proves
+// (the secret, the cluster name, the codec): the code of the most fundamental change, a
+// sentence naming every change (never the secret itself).
+std::pair<errc, std::string> relink_reject(const config_diff& d, const std::string& self) {
+    std::string what;
+    auto add = [&](bool changed, std::string_view name) {
+        if (!changed) return;
+        if (!what.empty()) what += ", ";
+        what += name;
+    };
+    add(d.secret_changed, "secret");
+    add(d.cluster_changed, "name");
+    add(d.codec_changed, "codec");
+    const errc code = d.secret_changed    ? errc::bad_signature
+                      : d.cluster_changed ? errc::wrong_cluster
+                                          : errc::codec_mismatch;
+    return {code, "The cluster " + what + " of node '" + self +
+                      "' changed; links made under the old configuration are closed."};
+}
+
+}  // namespace
+
 outcome<config_diff> cluster::reload(const cluster_config& next, bool dry_run) {
     std::lock_guard serial(reload_mutex_);
     if (!started_.load()) return failure{errc::bad_config, "The cluster has not been started."};
@@ -417,17 +452,26 @@ outcome<config_diff> cluster::reload(const cluster_config& next, bool dry_run) {
         // A removed node loses its inbound links too, with the reason, so it sees the removal
         // (its handshakes are refused from now on: the new configuration does not know it).
         std::lock_guard lock(agents_mutex_);
+        std::vector<agent*> refused;
         for (auto& e : d.removed) {
             auto it = agent_by_peer_.find(e.name);
             if (it == agent_by_peer_.end()) continue;
-            if (auto a = it->second.lock())
+            if (auto a = it->second.lock()) {
                 a->reject(errc::unknown_node, "Node '" + e.name +
                                                   "' was removed from the configuration of node '" +
                                                   node_.name() + "'.");
+                refused.push_back(a.get());
+            }
             agent_by_peer_.erase(it);
         }
-        if (d.relink_all())
-            for (auto& [p, a] : agents_) a->close("the cluster configuration changed");
+        // A changed secret (or cluster name, or codec) ends every inbound link made under the
+        // old one, with a reject that says so: the peer sees why its link went down, and its
+        // next handshake is checked against the new configuration.
+        if (d.relink_all()) {
+            const auto [code, text] = relink_reject(d, node_.name());
+            for (auto& [p, a] : agents_)
+                if (std::find(refused.begin(), refused.end(), p) == refused.end()) a->reject(code, text);
+        }
     }
     reloads_->add();
     log_->info("reload applied: {}", d.to_json().dump());

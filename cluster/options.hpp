@@ -6,6 +6,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace hearth::cluster {
 
@@ -29,6 +33,13 @@ struct cluster_options {
     std::chrono::milliseconds log_interval{5'000};
     /// Seed of the backoff jitter; 0 = random (tests set it for reproducible delays).
     std::uint64_t jitter_seed = 0;
+    /// Resolves a host name of the configuration (never an IP address literal) to the IP
+    /// addresses to use, in order: listen() binds the first that binds, a sender dials each in
+    /// turn until one connects. An empty list means the name does not resolve. Unset (the
+    /// default): the system resolver (getaddrinfo; asynchronous for senders). When set, it is
+    /// called on a sender's worker on every connect attempt, so it must not block; tests use
+    /// it to supply several addresses for one name.
+    std::function<std::vector<std::string>(std::string_view host)> resolve;
 };
 
 }  // namespace hearth::cluster

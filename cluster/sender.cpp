@@ -439,14 +439,25 @@ awaitable<bool> sender::handshake(std::string& why) {
     } else {
         // A host name (docker-compose or Kubernetes service names, "localhost"): every address
         // it resolves to is tried in turn, not only the first.
-        const std::string port_text = std::to_string(target.port);
-        auto [rec, results] = co_await resolver_->async_resolve(target.host, port_text, tuple_awaitable);
-        if (rec || results.empty()) {
-            why = "Cannot resolve '" + target.host +
-                  "': " + (rec ? rec.message() : std::string("no address")) + ".";
-            co_return false;
+        if (const auto& resolve = owner_.options().resolve) {
+            for (const auto& text : resolve(target.host)) {
+                auto a = asio::ip::make_address(text, ec);
+                if (!ec) candidates.emplace_back(a, target.port);
+            }
+            if (candidates.empty()) {
+                why = "Cannot resolve '" + target.host + "': no address.";
+                co_return false;
+            }
+        } else {
+            const std::string port_text = std::to_string(target.port);
+            auto [rec, results] = co_await resolver_->async_resolve(target.host, port_text, tuple_awaitable);
+            if (rec || results.empty()) {
+                why = "Cannot resolve '" + target.host +
+                      "': " + (rec ? rec.message() : std::string("no address")) + ".";
+                co_return false;
+            }
+            for (const auto& r : results) candidates.push_back(r.endpoint());
         }
-        for (const auto& r : results) candidates.push_back(r.endpoint());
     }
     {
         std::string failures;

@@ -230,3 +230,61 @@ TEST_CASE("a name that does not resolve: a clear failure, not a crash", "[cluste
     REQUIRE(wait_sender_up(ac, "b"));
     REQUIRE(echo_call(*f.at("a").n, "echo@b", "fine").has_value());
 }
+
+TEST_CASE("a name with several addresses: a sender tries each in turn, listen binds the first that binds",
+          "[cluster][link]") {
+    // A name's first address refuses (nothing listens on 127.0.0.2 at the peer's port), its
+    // second is where the peer listens. "refusing.test" has only the refusing address, to show
+    // that the first address really refuses.
+    std::atomic<int> lookups{0};
+    auto o = fast_options();
+    o.resolve = [&lookups](std::string_view host) -> std::vector<std::string> {
+        ++lookups;
+        if (host == "several.test") return {"127.0.0.2", "127.0.0.1"};
+        if (host == "refusing.test") return {"127.0.0.2"};
+        if (host == "unbindable.test") return {"192.0.2.1"};  // TEST-NET-1: not local
+        if (host == "unbindable-first.test") return {"192.0.2.1", "127.0.0.1"};
+        return {};
+    };
+    fixture f;
+    f.add("a", 0, o);
+    f.add("b", 0, o);
+    auto cfg = f.config();
+    const auto b_port = f.at("b").port;
+    cfg.nodes["b"] = endpoint{"several.test", b_port};
+    cfg.nodes["ghost"] = endpoint{"refusing.test", b_port};
+    f.start("b", cfg);
+    f.start("a", cfg);
+    auto& ac = *f.at("a").c;
+    REQUIRE(wait_sender_up(ac, "b"));
+    CHECK(ac.stats("b")->connect_attempts == 1);  // both addresses in one attempt
+    REQUIRE(hearth::testing::eventually([&] {
+        auto s = ac.stats("ghost");
+        return s && s->connect_attempts >= 1 && s->last_failure.find("127.0.0.2") != std::string::npos;
+    }));
+    CHECK(ac.stats("ghost")->last_failure.find("refused") != std::string::npos);
+    CHECK(lookups.load() >= 2);
+    auto r = echo_call(*f.at("a").n, "echo@b", "second address");
+    REQUIRE(r.has_value());
+    CHECK(r->text == "second address");
+
+    // listen(): an address that cannot be bound is skipped for the next one; a name whose only
+    // address cannot be bound fails with a sentence naming the address.
+    node n(hearth::testing::test_config("x", 1));
+    {
+        auto c = hearth::cluster::cluster::create(n, o);
+        auto p = c->listen(endpoint{"unbindable.test", 0});
+        REQUIRE_FALSE(p);
+        CHECK(p.error().message.find("192.0.2.1") != std::string::npos);
+    }
+    auto c = hearth::cluster::cluster::create(n, o);
+    auto p = c->listen(endpoint{"unbindable-first.test", 0});
+    REQUIRE(p);
+    REQUIRE(*p != 0);
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket probe(io);
+    boost::system::error_code ec;
+    probe.connect({boost::asio::ip::make_address("127.0.0.1"), *p}, ec);
+    CHECK_FALSE(ec);
+    c->close();
+}

@@ -218,3 +218,44 @@ TEST_CASE("a node removed by reload loses its inbound links too, with a reject, 
     REQUIRE(history.has_value());
     CHECK(history->empty());
 }
+
+TEST_CASE("a changed secret closes every inbound link with a reject that says why", "[cluster][reload]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    f.start("a", cfg);
+    f.start("b", cfg);
+    auto& ac = *f.at("a").c;
+    auto& bc = *f.at("b").c;
+    REQUIRE(wait_sender_up(ac, "b"));
+    REQUIRE(wait_sender_up(bc, "a"));
+    REQUIRE(hearth::testing::eventually([&] { return ac.agent_count() == 1; }));
+    auto b_events = bc.members().subscribe();
+
+    // Only a rotates the secret: b's link into a is closed with a reject naming the change (not
+    // a bare close whose only trace is the next handshake's bad_signature).
+    auto next = cfg;
+    next.secret = "rotated";
+    REQUIRE(ac.reload(next));
+    auto down = wait_event(*b_events, membership_event_kind::node_down, "a");
+    REQUIRE(down);
+    CHECK(down->reason.find("rejected the link (bad_signature)") != std::string::npos);
+    CHECK(down->reason.find("secret of node 'a' changed") != std::string::npos);
+    CHECK(down->reason.find("rotated") == std::string::npos);  // never the secret itself
+    // b's new handshakes (old secret) are refused.
+    REQUIRE(hearth::testing::eventually([&] {
+        auto s = bc.stats("a");
+        return s && s->connect_attempts >= 2 && s->last_failure.find("bad_signature") != std::string::npos;
+    }));
+    CHECK(bc.members().state("a") != node_state::up);
+
+    // Once b has the same secret, both links come back.
+    REQUIRE(bc.reload(next));
+    REQUIRE(hearth::testing::eventually([&] {
+        auto s = bc.stats("a");
+        return s && s->state == link_state::up && s->links_up >= 2;
+    }));
+    REQUIRE(echo_call(*f.at("b").n, "echo@a", "rotated").has_value());
+    REQUIRE(echo_call(*f.at("a").n, "echo@b", "rotated").has_value());
+}
