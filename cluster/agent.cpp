@@ -200,6 +200,7 @@ awaitable<bool> agent::handshake() {
     if (!crypto_failure.empty()) {
         owner_.count_handshake_failure(errc::handshake_failed);
         log_->error("handshake from {} failed: {}", remote_, crypto_failure);
+        co_await detail::send_reject(socket_, errc::handshake_failed, crypto_failure);
         co_return false;
     }
     {

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <set>
+#include <stdexcept>
+
+#include "tests/support/failing_random.hpp"
 
 using namespace hearth::cluster;
 
@@ -70,6 +73,12 @@ TEST_CASE("nonces are 32 bytes that differ across draws; incarnations differ and
         CHECK(v != 0);
         CHECK(incarnations.insert(v).second);
     }
+}
+
+TEST_CASE("make_nonce and make_incarnation throw when the generator fails") {
+    hearth::test::failing_random_guard no_random;
+    CHECK_THROWS_AS(make_nonce(), std::runtime_error);
+    CHECK_THROWS_AS(make_incarnation(), std::runtime_error);
 }
 
 TEST_CASE("a correct handshake verifies on both sides") {

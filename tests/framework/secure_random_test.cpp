@@ -5,9 +5,11 @@
 #include <array>
 #include <cstdint>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 #include "framework/node.hpp"
+#include "tests/support/failing_random.hpp"
 
 TEST_CASE("secure_random_bytes fills exactly the requested bytes and differs between draws") {
     // Guard bytes around the target show that nothing outside [1, 33) is written.
@@ -59,4 +61,23 @@ TEST_CASE("each node draws its own non-zero incarnation") {
     CHECK(a.incarnation() != 0);
     CHECK(b.incarnation() != 0);
     CHECK(a.incarnation() != b.incarnation());
+}
+
+TEST_CASE("a failing generator is an exception with a sentence, never predictable bytes") {
+    {
+        hearth::test::failing_random_guard no_random;
+        std::array<std::uint8_t, 32> buf{};
+        using Catch::Matchers::Contains;
+        CHECK_THROWS_WITH(hearth::secure_random_bytes(buf.data(), buf.size()),
+                          Contains("The cryptographic random generator failed") && Contains("RAND_bytes"));
+        CHECK_THROWS_AS(hearth::secure_random_nonzero_u64(), std::runtime_error);
+        CHECK_THROWS_AS(hearth::node(hearth::node_config{.name = "no-random", .threads = 1}),
+                        std::runtime_error);
+    }
+    // The generator works again once the guard is gone.
+    std::array<std::uint8_t, 32> a{};
+    std::array<std::uint8_t, 32> b{};
+    hearth::secure_random_bytes(a.data(), a.size());
+    hearth::secure_random_bytes(b.data(), b.size());
+    CHECK(a != b);
 }
