@@ -30,7 +30,7 @@ class hmac_sha256 {
 
     void update(const void* data, std::size_t size);
     void update(std::string_view bytes) { update(bytes.data(), bytes.size()); }
-    /// The MAC of everything passed to update(). Call once; a second call throws.
+    /// The MAC of all update()s. Call once; then update() and finish() throw runtime_error.
     digest finish();
 
   private:
