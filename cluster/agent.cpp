@@ -1,5 +1,7 @@
 #include "cluster/agent.hpp"
 
+#include <exception>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -187,7 +189,20 @@ awaitable<bool> agent::handshake() {
     decoder_.set_max_frame(cfg->max_frame);
     challenge_frame c;
     c.time = detail::wire_time(clock::now());
-    c.nonce = make_nonce();
+    // A failing random generator or OpenSSL ends this handshake with the reason, counted; the
+    // agent's other links and the listener are unaffected. (No co_await inside a handler.)
+    std::string crypto_failure;
+    try {
+        c.nonce = make_nonce();
+    } catch (const std::exception& e) {
+        crypto_failure = std::string("Cannot draw the challenge nonce: ") + e.what();
+    }
+    if (!crypto_failure.empty()) {
+        owner_.count_handshake_failure(errc::handshake_failed);
+        log_->error("handshake from {} failed: {}", remote_, crypto_failure);
+        co_await detail::send_reject(socket_, errc::handshake_failed, crypto_failure);
+        co_return false;
+    }
     {
         std::string out;
         frame f = c;
@@ -247,7 +262,17 @@ awaitable<bool> agent::handshake() {
     w.stamps = clock_sync_.stamps(detail::wire_time(clock::now()));
     w.node = self_name;
     w.services.assign(services.begin(), services.end());
-    w.proof = welcome_proof(cfg->secret, c.nonce, *hello, w);
+    try {
+        w.proof = welcome_proof(cfg->secret, c.nonce, *hello, w);
+    } catch (const std::exception& e) {
+        crypto_failure = std::string("Cannot sign the welcome: ") + e.what();
+    }
+    if (!crypto_failure.empty()) {
+        owner_.count_handshake_failure(errc::handshake_failed);
+        log_->error("handshake from {} failed: {}", remote_, crypto_failure);
+        co_await detail::send_reject(socket_, errc::handshake_failed, crypto_failure);
+        co_return false;
+    }
     {
         std::lock_guard lock(out_mutex_);
         peer_max_frame_ = hello->max_frame;

@@ -6,6 +6,9 @@ namespace hearth::cluster {
 
 backoff::backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed)
     : base_(std::max(base, std::chrono::milliseconds(1))), cap_(std::max(cap, base_)) {
+    // Not the cryptographic generator on purpose: jitter only spreads reconnect attempts so
+    // peers do not retry in lockstep; guessing it gains an attacker nothing, and tests seed it
+    // for reproducible delays. std::random_device is enough to make nodes differ.
     if (seed == 0) seed = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
     rng_.seed(seed);
 }

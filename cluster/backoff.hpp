@@ -10,7 +10,8 @@ namespace hearth::cluster {
 
 class backoff {
   public:
-    /// `seed` 0 draws a random seed. Preconditions: base > 0, cap >= base.
+    /// `seed` 0 draws a random seed (std::random_device; the jitter need not be unpredictable,
+    /// see backoff.cpp). Preconditions: base > 0, cap >= base.
     backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed = 0);
 
     /// The delay before the next attempt; grows the bound for the one after.

@@ -1,7 +1,9 @@
 #include "cluster/handshake.hpp"
 
-#include <random>
+#include <exception>
 #include <string>
+
+#include "framework/secure_random.hpp"
 
 namespace hearth::cluster {
 namespace {
@@ -46,20 +48,13 @@ outcome<void> check_limits(std::uint64_t incarnation, std::uint32_t max_frame, s
 }  // namespace
 
 nonce make_nonce() {
-    std::random_device rd;
     nonce n;
-    for (std::size_t i = 0; i < n.size(); i += 4) {
-        const auto v = rd();
-        for (std::size_t j = 0; j < 4; ++j) n[i + j] = static_cast<std::uint8_t>(v >> (8 * j));
-    }
+    secure_random_bytes(n.data(), n.size());
     return n;
 }
 
 std::uint64_t make_incarnation() {
-    std::random_device rd;
-    std::uint64_t v = 0;
-    while (v == 0) v = (std::uint64_t{rd()} << 32) | rd();
-    return v;
+    return secure_random_nonzero_u64();
 }
 
 digest hello_proof(std::string_view secret, const nonce& challenge, const hello_frame& hello) {
@@ -117,8 +112,14 @@ outcome<void> check_hello(const hello_frame& hello, const nonce& challenge, cons
         return failure{errc::codec_mismatch,
                        "The connector uses codec '" + std::string(rpc::to_string(hello.codec)) +
                            "', this node uses '" + std::string(rpc::to_string(config.codec)) + "'."};
-    const auto expected = hello_proof(config.secret, challenge, hello);
-    if (!constant_time_equal(as_bytes(expected), as_bytes(hello.proof)))
+    digest expected{};
+    try {
+        expected = hello_proof(config.secret, challenge, hello);
+    } catch (const std::exception& e) {
+        return failure{errc::handshake_failed,
+                       std::string("Cannot check the connector's proof: ") + e.what()};
+    }
+    if (!constant_time_equal(as_bytes(hello.proof), as_bytes(expected)))
         return failure{errc::bad_signature,
                        "The connector's proof does not match: the cluster secrets differ."};
     return {};
@@ -136,8 +137,13 @@ outcome<void> check_welcome(const welcome_frame& welcome, const hello_frame& hel
     if (auto limits = check_limits(welcome.node_incarnation, welcome.max_frame, welcome.heartbeat_ms);
         !limits)
         return limits;
-    const auto expected = welcome_proof(config.secret, challenge, hello, welcome);
-    if (!constant_time_equal(as_bytes(expected), as_bytes(welcome.proof)))
+    digest expected{};
+    try {
+        expected = welcome_proof(config.secret, challenge, hello, welcome);
+    } catch (const std::exception& e) {
+        return failure{errc::handshake_failed, std::string("Cannot check the acceptor's proof: ") + e.what()};
+    }
+    if (!constant_time_equal(as_bytes(welcome.proof), as_bytes(expected)))
         return failure{errc::bad_signature,
                        "The acceptor's proof does not match: the cluster secrets differ."};
     return {};

@@ -1,6 +1,7 @@
 #include "cluster/sender.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <functional>
 
 #include <spdlog/spdlog.h>
@@ -518,12 +519,20 @@ awaitable<bool> sender::handshake(std::string& why) {
     hello.heartbeat_ms = static_cast<std::uint32_t>(cfg->heartbeat.count());
     hello.sender_incarnation = node_.incarnation();
     hello.stamps = clock_sync_.stamps(detail::wire_time(clock::now()));
-    hello.nonce = make_nonce();
     hello.cluster = cfg->cluster;
     hello.sender_node = self_name_;
     hello.target_node = peer_;
     hello.services.assign(services.begin(), services.end());
-    hello.proof = hello_proof(cfg->secret, challenge, hello);
+    try {
+        hello.nonce = make_nonce();
+        hello.proof = hello_proof(cfg->secret, challenge, hello);
+    } catch (const std::exception& e) {
+        // The random generator or OpenSSL failed: this attempt fails with the reason, the
+        // sender lives on and retries after the backoff.
+        why = std::string("Cannot sign the hello: ") + e.what();
+        owner_.count_handshake_failure(errc::handshake_failed);
+        co_return false;
+    }
     {
         std::string out;
         frame f = hello;

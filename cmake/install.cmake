@@ -53,5 +53,5 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "Hearth maintainers <hearth@localhost>")
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "g++ (>= 4:12), cmake (>= 3.22), libboost1.81-dev, libboost-system1.81-dev, nlohmann-json3-dev, libspdlog-dev, zlib1g-dev, libcli11-dev")
+    "g++ (>= 4:12), cmake (>= 3.22), libboost1.81-dev, libboost-system1.81-dev, nlohmann-json3-dev, libspdlog-dev, zlib1g-dev, libcli11-dev, libssl-dev")
 include(CPack)

@@ -12,6 +12,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "framework/constant_time.hpp"
 #include "framework/metrics.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
@@ -61,13 +62,6 @@ std::optional<std::string> url_decode(std::string_view in, bool plus_is_space) {
         }
     }
     return out;
-}
-
-bool constant_time_equal(std::string_view a, std::string_view b) {
-    unsigned char diff = a.size() == b.size() ? 0 : 1;
-    const std::size_t n = std::min(a.size(), b.size());
-    for (std::size_t i = 0; i < n; ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
 }
 
 std::string hex64(std::uint64_t v) {

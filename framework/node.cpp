@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <csignal>
 #include <future>
-#include <random>
 #include <stdexcept>
 
 #include <spdlog/logger.h>
@@ -14,17 +13,11 @@
 #include "framework/detail/remote_batch.hpp"
 #include "framework/log.hpp"
 #include "framework/metrics.hpp"
+#include "framework/secure_random.hpp"
 #include "framework/service.hpp"
 
 namespace hearth {
 namespace {
-
-std::uint64_t random_incarnation() {
-    std::random_device rd;
-    std::uint64_t v = 0;
-    while (v == 0) v = (std::uint64_t{rd()} << 32) ^ rd();
-    return v;
-}
 
 std::string describe(std::exception_ptr e) {
     try {
@@ -79,7 +72,7 @@ class remote_reply final : public detail::message {
 
 node::node(node_config config)
     : config_(std::move(config)),
-      incarnation_(random_incarnation()),
+      incarnation_(secure_random_nonzero_u64()),
       log_(hearth::make_logger(config_.name, config_.log_level)),
       metrics_(std::make_unique<hearth::metrics>()),
       log_level_(config_.log_level),

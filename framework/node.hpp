@@ -90,7 +90,9 @@ class node {
     ~node();
 
     const std::string& name() const noexcept { return config_.name; }
-    /// A random id drawn at construction: tells this process start from an earlier one.
+    /// A random non-zero id drawn at construction from the cryptographic generator
+    /// (secure_random.hpp): tells this process start from an earlier one, and a peer cannot
+    /// predict it. The constructor throws std::runtime_error if the generator fails.
     std::uint64_t incarnation() const noexcept { return incarnation_; }
     const node_config& config() const noexcept { return config_; }
     clock::time_point started_at() const noexcept { return started_at_; }

@@ -7,7 +7,7 @@ hearth_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 hearth_apt_packages=(
     build-essential cmake ninja-build ccache pkg-config git
-    libboost1.81-dev libboost-system1.81-dev nlohmann-json3-dev libspdlog-dev catch2 zlib1g-dev libcli11-dev
+    libboost1.81-dev libboost-system1.81-dev nlohmann-json3-dev libspdlog-dev catch2 zlib1g-dev libcli11-dev libssl-dev
 )
 
 # Packages only the test suite needs (real clients: Node.js, a browser).

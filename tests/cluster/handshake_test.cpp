@@ -2,6 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <set>
+#include <stdexcept>
+
+#include "tests/support/failing_random.hpp"
+
 using namespace hearth::cluster;
 
 namespace {
@@ -47,6 +53,32 @@ TEST_CASE("nonces and incarnations are random and non-zero") {
     CHECK(make_nonce() != make_nonce());
     CHECK(make_incarnation() != 0);
     CHECK(make_incarnation() != make_incarnation());
+}
+
+TEST_CASE("nonces are 32 bytes that differ across draws; incarnations differ and are never 0") {
+    STATIC_REQUIRE(nonce_size == 32);
+    STATIC_REQUIRE(sizeof(nonce) == 32);  // what protocol.md's `nonce` field carries
+    std::set<nonce> nonces;
+    for (int i = 0; i < 200; ++i) CHECK(nonces.insert(make_nonce()).second);
+    // Every byte position varies across the draws (a nonce filled 4 bytes at a time from a
+    // 32-bit source with a stuck byte, or zero-padded, would not).
+    for (std::size_t pos = 0; pos < nonce_size; ++pos) {
+        std::set<std::uint8_t> values;
+        for (const auto& n : nonces) values.insert(n[pos]);
+        CHECK(values.size() > 1);
+    }
+    std::set<std::uint64_t> incarnations;
+    for (int i = 0; i < 1000; ++i) {
+        const auto v = make_incarnation();
+        CHECK(v != 0);
+        CHECK(incarnations.insert(v).second);
+    }
+}
+
+TEST_CASE("make_nonce and make_incarnation throw when the generator fails") {
+    hearth::test::failing_random_guard no_random;
+    CHECK_THROWS_AS(make_nonce(), std::runtime_error);
+    CHECK_THROWS_AS(make_incarnation(), std::runtime_error);
 }
 
 TEST_CASE("a correct handshake verifies on both sides") {

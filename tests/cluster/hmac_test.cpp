@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <string>
 
 using namespace hearth::cluster;
@@ -57,6 +58,38 @@ TEST_CASE("incremental hmac equals one-shot hmac") {
     h.update("The quick brown fox ");
     h.update("jumps over the lazy dog");
     CHECK(to_hex(as_bytes(h.finish())) == "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+}
+
+TEST_CASE("hmac gives the same MAC whatever the update chunking") {
+    std::string msg;
+    for (int i = 0; i < 1000; ++i) msg += static_cast<char>(i * 7);
+    const std::string key(100, 'k');  // longer than the block: hashed first
+    // Python: hmac.new(b"k" * 100, bytes((i * 7) & 255 for i in range(1000)), "sha256")
+    const std::string expected = "ef7a39d81c61dd2c5178c2b161e4202316c6a3a5968ae05ae309a9d4bb5e32a1";
+    CHECK(to_hex(as_bytes(hmac(key, msg))) == expected);
+    for (std::size_t chunk : {1u, 3u, 55u, 56u, 63u, 64u, 65u, 127u, 999u}) {
+        hmac_sha256 h(key);
+        for (std::size_t i = 0; i < msg.size(); i += chunk) h.update(std::string_view(msg).substr(i, chunk));
+        h.update("", 0);  // an empty update changes nothing
+        CHECK(to_hex(as_bytes(h.finish())) == expected);
+    }
+}
+
+TEST_CASE("hmac of an empty key and message; a key longer than the block is its SHA-256") {
+    CHECK(to_hex(as_bytes(hmac("", ""))) ==
+          "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    const std::string long_key(131, '\xaa');
+    const auto hashed = sha256(long_key);
+    CHECK(hmac(long_key, "m") == hmac(as_bytes(hashed), "m"));  // RFC 2104, section 3
+    CHECK(hmac("key", "m") != hmac("key2", "m"));
+}
+
+TEST_CASE("an hmac_sha256 finishes once") {
+    hmac_sha256 h("key");
+    h.update("m");
+    CHECK(h.finish() == hmac("key", "m"));
+    CHECK_THROWS_AS(h.finish(), std::runtime_error);
+    CHECK_THROWS_AS(h.update("more"), std::runtime_error);
 }
 
 TEST_CASE("constant_time_equal compares contents and lengths") {

@@ -7,6 +7,7 @@
 #include "cluster/sender.hpp"
 #include "framework/timer.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
+#include "tests/support/failing_random.hpp"
 
 using namespace hearth;
 using namespace hearth::cluster;
@@ -287,4 +288,29 @@ TEST_CASE("a name with several addresses: a sender tries each in turn, listen bi
     probe.connect({boost::asio::ip::make_address("127.0.0.1"), *p}, ec);
     CHECK_FALSE(ec);
     c->close();
+}
+
+TEST_CASE("a failing random generator fails handshakes with a reason; links come up once it works",
+          "[cluster][link]") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    const auto cfg = f.config();
+    {
+        hearth::test::failing_random_guard no_random;
+        f.start("a", cfg);
+        f.start("b", cfg);
+        // Each agent cannot draw a challenge: it rejects the attempt and counts it; the senders
+        // see the reject and keep retrying after their backoff.
+        REQUIRE(hearth::testing::eventually([&] {
+            return f.at("a").c->handshake_failures() >= 2 && f.at("b").c->handshake_failures() >= 2;
+        }));
+        CHECK(f.at("a").c->members().state("b") != node_state::up);
+        CHECK(f.at("b").c->members().state("a") != node_state::up);
+    }
+    CHECK(wait_sender_up(*f.at("a").c, "b"));
+    CHECK(wait_sender_up(*f.at("b").c, "a"));
+    auto r = echo_call(*f.at("a").n, "echo@b", "after");
+    REQUIRE(r.has_value());
+    CHECK(r->text == "after");
 }

@@ -68,6 +68,8 @@ TEST_CASE("admin: tokens, unknown routes, wrong methods, bad bodies") {
     admin_fixture f;
     CHECK(f.get("/health", "").status == 401);  // reads are closed by default
     CHECK(f.get("/health", "wrong").status == 403);
+    CHECK(f.get("/health", "s3cre").status == 403);    // a prefix of the token
+    CHECK(f.get("/health", "s3cret!").status == 403);  // the token plus a byte
     CHECK(http_request(f.admin->port(), "POST", "/shutdown", {}, "").status == 401);
     CHECK(http_request(f.admin->port(), "POST", "/shutdown", {}, "nope").status == 403);
     CHECK_FALSE(f.n.stopping());
