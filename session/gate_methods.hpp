@@ -1,7 +1,9 @@
 #pragma once
 // The methods a gate service answers: how session::ref and session::group reach sessions from
-// any service on any node. Locally the request objects move through memory; remotely they are
-// JSON (or the cluster's codec) like any other call.
+// any service on any node. Remotely they are JSON (or the cluster's codec) like any other call;
+// a gate on the caller's own node is called directly (gate::deliver_*), not through these
+// messages. gate.reply carries a handler's reply behind its pushes (session/README.md,
+// "Ordering").
 //
 // Close notifications: when a session closes, its gate sends `session_closed` to every service
 // that served one of its requests, as a notify on the route "<service>.session_closed". A service
