@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "framework/client_replies.hpp"
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
 #include "session/detail/local_gate.hpp"

@@ -1,5 +1,7 @@
 #include "session/detail/local_gate.hpp"
 
+#include <algorithm>
+
 #include "framework/client_replies.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
@@ -14,6 +16,12 @@ namespace {
 /// gate.reply notify, on the link that carried the handler's pushes before it.
 bool reply_through_gate(node& self, const client_origin& client, std::uint32_t reply_worker,
                         std::uint64_t call_id, remote_outcome& outcome) {
+    // Only towards a node whose "gate" (the name session::ref::from(ctx) assumes) is up: a
+    // gate.reply nobody handles would lose the reply.
+    remote_transport* t = self.transport_ptr();
+    if (!t) return false;
+    const auto hosts = t->nodes_hosting("gate");
+    if (std::find(hosts.begin(), hosts.end(), client.gate_node) == hosts.end()) return false;
     reply_request r;
     r.session_id = client.session_id;
     r.reply_worker = reply_worker;
@@ -28,7 +36,6 @@ bool reply_through_gate(node& self, const client_origin& client, std::uint32_t r
         if (!doc) return false;  // the usual path reports it as it always did
         r.response = std::move(*doc);
     }
-    // "gate": the name session::ref::from(ctx) assumes for the client's gate.
     return hearth::notify(self, gate_method::reply, "gate@" + client.gate_node, std::move(r)).has_value();
 }
 

@@ -148,6 +148,28 @@ TEST_CASE("cluster gate: a handler on another node: its pushes reach the client 
         early += r;
     }
     CHECK(early == 0);
+
+    // An error Response comes after the pushes too, with the handler's own code.
+    auto c = t.client();
+    for (int k = 0; k < 20; ++k) {
+        json req;
+        req["tag"] = k;
+        req["n"] = 2;
+        req["fail"] = true;
+        c->request(static_cast<std::uint64_t>(k + 1), "order.join", req);
+        for (int i = 0; i < 2; ++i) {
+            auto e = hearth::testing::next_event(*c);
+            REQUIRE(e);
+            REQUIRE(e->type == hearth::testing::client_event::kind::push);
+            CHECK(e->body["i"] == i);
+        }
+        auto e = hearth::testing::next_event(*c);
+        REQUIRE(e);
+        REQUIRE(e->type == hearth::testing::client_event::kind::response);
+        CHECK(e->error);
+        CHECK(e->body["code"] == "refused");
+        CHECK(e->body["message"] == "refused after the pushes");
+    }
 }
 
 TEST_CASE("cluster gate: a handler on another node: pushes, then a kick, never the Response first",

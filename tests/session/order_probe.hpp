@@ -24,11 +24,11 @@ inline constexpr rpc::method<nlohmann::json, nlohmann::json> order_kick{"order.k
 inline constexpr rpc::method<nlohmann::json, nlohmann::json> order_data{"order.data"};
 inline constexpr rpc::method<nlohmann::json, nlohmann::json> order_check{"order.check"};
 
-/// order.join {tag, n}: pushes "onItem" {tag, i} for i in [0, n) to the caller, alternating
-/// ref::push and a broadcast of the service's group (the caller is its only member), then
-/// answers {tag}. order.kick {tag, n}: n pushes, then a kick with reason tag. order.data
-/// {tag}: binds uid "u-<tag>" and sets key "tag" to tag, then answers. order.check: answers
-/// {uid (from the call context), tag (gate.get)}.
+/// order.join {tag, n, fail}: pushes "onItem" {tag, i} for i in [0, n) to the caller,
+/// alternating ref::push and a broadcast of the service's group (the caller is its only
+/// member), then answers {tag} (or the error "refused" when fail is true). order.kick {tag, n}: n pushes,
+/// then a kick with reason tag. order.data {tag}: binds uid "u-<tag>" and sets key "tag" to tag, then
+/// answers. order.check: answers {uid (from the call context), tag (gate.get)}.
 class order_service : public service {
   public:
     order_service() {
@@ -57,6 +57,7 @@ class order_service : public service {
             else
                 (void)only.broadcast("onItem", item(req["tag"], i));
         }
+        if (req.value("fail", false)) co_return app_error("refused", "refused after the pushes");
         nlohmann::json out;
         out["tag"] = req["tag"];
         co_return out;
