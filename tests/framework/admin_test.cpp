@@ -299,7 +299,11 @@ TEST_CASE("admin: the Bearer scheme is case-insensitive, whitespace around it op
         CAPTURE(scheme);
         CHECK(status_of(with(std::string(scheme) + " s3cret")) == 200);
     }
-    CHECK(status_of(with("Bearer    s3cret")) == 200);    // 1*SP
+    CHECK(status_of(with("Bearer    s3cret")) == 200);  // 1*SP
+    // Field names are case-insensitive too.
+    CHECK(status_of(raw_exchange(port,
+                                 "GET /health HTTP/1.1\r\nhost: x\r\nauthorization: bearer s3cret\r\n"
+                                 "connection: close\r\n\r\n")) == 200);
     CHECK(status_of(with("Bearer \t s3cret  ")) == 200);  // trailing OWS
     CHECK(status_of(with("Bearer s3cret2")) == 403);      // longer
     CHECK(status_of(with("Bearer s3cre")) == 403);        // a prefix
