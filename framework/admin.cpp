@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -62,6 +63,110 @@ std::optional<std::string> url_decode(std::string_view in, bool plus_is_space) {
         }
     }
     return out;
+}
+
+bool is_ows(char c) {
+    return c == ' ' || c == '\t';
+}
+
+std::string_view trim_ows(std::string_view v) {
+    while (!v.empty() && is_ows(v.front())) v.remove_prefix(1);
+    while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
+    return v;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+/// The token of `Authorization: Bearer <token>`: credentials = auth-scheme 1*SP token68, the
+/// scheme case-insensitive (RFC 9110 section 11.1, RFC 6750 section 2.1), surrounding
+/// whitespace ignored. nullopt for another scheme or no token.
+std::optional<std::string_view> bearer_token(std::string_view field) {
+    field = trim_ows(field);
+    constexpr std::string_view scheme = "bearer";
+    if (field.size() <= scheme.size() || !iequals(field.substr(0, scheme.size()), scheme))
+        return std::nullopt;
+    std::string_view rest = field.substr(scheme.size());
+    if (!is_ows(rest.front())) return std::nullopt;  // "Bearerx ..." is another scheme
+    rest = trim_ows(rest);
+    if (rest.empty()) return std::nullopt;
+    return rest;
+}
+
+/// An IMF-fixdate (RFC 9110 section 5.6.7) for the Date field.
+std::string http_date(std::chrono::system_clock::time_point t) {
+    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char out[40];
+    std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return out;
+}
+
+/// Fills path, segments and query from a request-target. Origin form ("/a/b?x=1") and absolute
+/// form ("http://host/a/b?x=1", RFC 9112 section 3.2.2) are accepted; each path segment is
+/// percent-decoded on its own, so "%2F" stays inside its segment. False, with a sentence in
+/// `error`, for anything else.
+bool parse_target(std::string_view target, admin_request& out, std::string& error) {
+    if (target.size() > 7 &&
+        (iequals(target.substr(0, 7), "http://") || iequals(target.substr(0, 8), "https://"))) {
+        const auto authority = target.find("//") + 2;
+        const auto slash = target.find_first_of("/?", authority);
+        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+        if (!target.empty() && target.front() == '?') {
+            error = "The request target has no path.";
+            return false;
+        }
+    }
+    if (target.empty() || target.front() != '/') {
+        error = "The request target must be a path (\"/health\").";
+        return false;
+    }
+    const auto q = target.find('?');
+    const std::string_view raw_path = target.substr(0, q);
+    auto path = url_decode(raw_path, false);
+    if (!path) {
+        error = "The request target has a malformed percent-escape.";
+        return false;
+    }
+    out.path = std::move(*path);
+    out.segments.clear();
+    for (const auto& raw : split_path(raw_path)) {
+        auto segment = url_decode(raw, false);
+        if (!segment) {
+            error = "The request target has a malformed percent-escape.";
+            return false;
+        }
+        out.segments.push_back(std::move(*segment));
+    }
+    if (q == std::string_view::npos) return true;
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto pair = query.substr(0, amp);
+        const auto eq = pair.find('=');
+        auto k = url_decode(pair.substr(0, eq), true);
+        auto v = url_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+        if (!k || !v) {
+            error = "The request target has a malformed percent-escape.";
+            return false;
+        }
+        if (!k->empty()) out.query[*k] = *v;
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    }
+    return true;
 }
 
 std::string hex64(std::uint64_t v) {
@@ -125,7 +230,12 @@ awaitable<admin_response> admin_server::dispatch(admin_request req, std::string_
         std::lock_guard lock(routes_mutex_);
         routes = routes_;
     }
-    const auto segments = split_path(req.path);
+    if (req.segments.empty()) req.segments = split_path(req.path);
+    const auto& segments = req.segments;
+    // Methods are case-sensitive (RFC 9110 section 9.1). HEAD is GET without the body
+    // (section 9.3.2); OPTIONS lists what the path allows (section 9.3.7).
+    const bool options = req.method == "OPTIONS";
+    const std::string wanted = req.method == "HEAD" ? std::string("GET") : req.method;
     std::vector<std::string> allowed;
     std::shared_ptr<const route> match;
     std::map<std::string, std::string> params;
@@ -141,20 +251,31 @@ awaitable<admin_response> admin_server::dispatch(admin_request req, std::string_
                 ok = s == segments[i];
         }
         if (!ok) continue;
-        if (r->method == req.method) {
+        if (!options && r->method == wanted) {
             match = r;
             params = std::move(p);
             break;
         }
-        allowed.push_back(r->method);
+        if (std::find(allowed.begin(), allowed.end(), r->method) == allowed.end())
+            allowed.push_back(r->method);
     }
     if (!match) {
         if (!allowed.empty()) {
+            if (auto get = std::find(allowed.begin(), allowed.end(), "GET"); get != allowed.end())
+                allowed.insert(get + 1, "HEAD");
+            allowed.push_back("OPTIONS");
             std::string list;
             for (const auto& m : allowed) list += (list.empty() ? "" : ", ") + m;
+            if (options) {
+                admin_response r;
+                r.status = 204;
+                r.headers["Allow"] = list;
+                co_return r;
+            }
             auto r = admin_response::error(
                 405, "Method " + req.method + " is not allowed on " + req.path + "; use " + list + ".");
             r.body["allow"] = allowed;
+            r.headers["Allow"] = list;
             co_return r;
         }
         co_return admin_response::error(404, "No admin route " + req.path + ".");
@@ -167,11 +288,14 @@ awaitable<admin_response> admin_server::dispatch(admin_request req, std::string_
                 co_return admin_response::error(
                     403, "Mutating admin routes are disabled: no admin token is configured.");
         } else {
-            constexpr std::string_view bearer = "Bearer ";
-            if (authorization.size() <= bearer.size() || authorization.substr(0, bearer.size()) != bearer)
-                co_return admin_response::error(
-                    401, "This route needs an 'Authorization: Bearer <token>' header.");
-            if (!constant_time_equal(authorization.substr(bearer.size()), config_.token))
+            const auto token = bearer_token(authorization);
+            if (!token) {
+                auto r =
+                    admin_response::error(401, "This route needs an 'Authorization: Bearer <token>' header.");
+                r.headers["WWW-Authenticate"] = "Bearer realm=\"hearth-admin\"";
+                co_return r;
+            }
+            if (!constant_time_equal(*token, config_.token))
                 co_return admin_response::error(403, "The bearer token is wrong.");
         }
     }
@@ -196,82 +320,137 @@ awaitable<admin_response> admin_server::dispatch(admin_request req, std::string_
 
 namespace {
 
-/// One HTTP connection: requests in order, keep-alive, limits and a timeout per request.
+/// After a final response on a connection that closes: stop sending, then read and discard
+/// until the client's EOF (or the deadline), so that unread input (a body we refused, a request
+/// pipelined behind it) does not make the kernel reset the connection and discard the
+/// response before the client has read it.
+awaitable<void> linger_close(beast::tcp_stream& stream, std::chrono::milliseconds deadline) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!ec) {
+        stream.expires_after(deadline);
+        char sink[16 * 1024];
+        for (;;) {
+            auto [rec, n] =
+                co_await stream.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+            (void)n;
+            if (rec) break;
+        }
+    }
+    stream.socket().close(ec);
+}
+
+/// What the connection sends for an error found before dispatch().
+admin_response early_error(const beast::error_code& ec, const admin_config& config) {
+    if (ec == http::error::body_limit)
+        return admin_response::error(
+            413, "The request body is larger than " + std::to_string(config.max_body) + " bytes.");
+    if (ec == http::error::header_limit)
+        return admin_response::error(431, "The request headers are too large.");
+    return admin_response::error(400, "Malformed HTTP request: " + ec.message() + ".");
+}
+
+bool quiet_end(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+}
+
+/// One HTTP/1.1 connection (RFC 9110/9112): requests in order, keep-alive unless either side
+/// says close, `Expect: 100-continue`, limits and a timeout per request. Beast frames the
+/// messages (Content-Length, chunked Transfer-Encoding, and refusing both at once).
 awaitable<void> serve_connection(admin_server& server, tcp::socket socket, admin_config config) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    bool linger = false;  // we close after a response: read the client's leftovers first
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(config.max_body);
         parser.header_limit(static_cast<std::uint32_t>(config.max_header));
         stream.expires_after(config.request_timeout);
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)n;
-        admin_response res;
+        std::optional<admin_response> res;
         bool keep_alive = false;
+        bool head = false;
         unsigned version = 11;
         if (ec) {
-            if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
-                ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
-                break;
-            if (ec == http::error::body_limit)
-                res = admin_response::error(
-                    413, "The request body is larger than " + std::to_string(config.max_body) + " bytes.");
-            else if (ec == http::error::header_limit)
-                res = admin_response::error(431, "The request headers are too large.");
-            else
-                res = admin_response::error(400, "Malformed HTTP request: " + ec.message() + ".");
+            if (quiet_end(ec)) break;
+            res = early_error(ec, config);
         } else {
-            auto& req = parser.get();
-            keep_alive = req.keep_alive();
-            version = req.version();
-            admin_request ar;
-            ar.method = std::string(req.method_string());
-            const std::string_view target = req.target();
-            const auto q = target.find('?');
-            auto path = url_decode(target.substr(0, q), false);
-            bool bad = !path;
-            if (path) ar.path = *path;
-            if (q != std::string_view::npos) {
-                std::string_view query = target.substr(q + 1);
-                while (!query.empty() && !bad) {
-                    const auto amp = query.find('&');
-                    const auto pair = query.substr(0, amp);
-                    const auto eq = pair.find('=');
-                    auto k = url_decode(pair.substr(0, eq), true);
-                    auto v = url_decode(
-                        eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-                    if (!k || !v)
-                        bad = true;
-                    else if (!k->empty())
-                        ar.query[*k] = *v;
-                    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+            const auto& h = parser.get();
+            version = h.version();
+            keep_alive = h.keep_alive();
+            head = h.method_string() == "HEAD";
+            const auto expect = trim_ows(h[http::field::expect]);
+            if (version >= 11 && h.count(http::field::host) != 1) {
+                // RFC 9112 section 3.2: exactly one Host in HTTP/1.1.
+                res = admin_response::error(400, "An HTTP/1.1 request has exactly one Host header.");
+            } else if (h.count(http::field::authorization) > 1) {
+                res = admin_response::error(400, "A request has at most one Authorization header.");
+            } else if (!expect.empty() && !iequals(expect, "100-continue")) {
+                res = admin_response::error(417, "The only expectation this server meets is 100-continue.");
+            } else {
+                if (!expect.empty() && version >= 11 && !parser.is_done()) {
+                    // The client waits for this before sending the body (curl does, for 1 KiB+).
+                    http::response<http::empty_body> go_on{http::status::continue_, version};
+                    auto [cec, cn] =
+                        co_await http::async_write(stream, go_on, asio::as_tuple(asio::use_awaitable));
+                    (void)cn;
+                    if (cec) break;
+                }
+                if (!parser.is_done()) {
+                    stream.expires_after(config.request_timeout);
+                    auto [bec, bn] = co_await http::async_read(stream, buffer, parser,
+                                                               asio::as_tuple(asio::use_awaitable));
+                    (void)bn;
+                    if (bec) {
+                        if (quiet_end(bec)) break;
+                        res = early_error(bec, config);
+                    }
                 }
             }
-            ar.body = std::move(req.body());
-            if (bad) {
-                res = admin_response::error(400, "The request target has a malformed percent-escape.");
+            if (!res) {
+                auto& req = parser.get();
+                admin_request ar;
+                ar.method = std::string(req.method_string());
+                std::string error;
+                if (!parse_target(req.target(), ar, error)) {
+                    res = admin_response::error(400, error);
+                } else {
+                    ar.body = std::move(req.body());
+                    const std::string authorization(req[http::field::authorization]);
+                    res = co_await server.dispatch(std::move(ar), authorization);
+                }
             } else {
-                const std::string authorization(req[http::field::authorization]);
-                res = co_await server.dispatch(std::move(ar), authorization);
+                keep_alive = false;  // the rest of this request is unread: the framing is lost
             }
         }
-        http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+        if (ec) keep_alive = false;
+        http::response<http::string_body> out{static_cast<http::status>(res->status), version};
         out.set(http::field::server, "hearth-admin");
-        out.set(http::field::content_type, res.content_type);
-        out.body() = res.text.empty() ? res.body.dump() + "\n" : std::move(res.text);
-        if (res.status == 405 && res.body.contains("allow")) {
-            std::string allow;
-            for (const auto& m : res.body["allow"])
-                allow += (allow.empty() ? "" : ", ") + m.get<std::string>();
-            out.set(http::field::allow, allow);
+        out.set(http::field::date, http_date(std::chrono::system_clock::now()));
+        for (const auto& [name, value] : res->headers) out.set(name, value);
+        out.keep_alive(keep_alive);
+        if (res->status != 204 && res->status != 304) {
+            out.set(http::field::content_type, res->content_type);
+            out.body() = res->text.empty() ? res->body.dump() + "\n" : std::move(res->text);
+            out.prepare_payload();
+            if (head) out.body().clear();  // HEAD: the GET's header fields (Content-Length too), no body
         }
-        out.keep_alive(keep_alive && !ec);
-        out.prepare_payload();
         stream.expires_after(config.request_timeout);
         auto [wec, wn] = co_await http::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
         (void)wn;
-        if (wec || !out.keep_alive()) break;
+        if (wec) break;
+        if (!keep_alive) {
+            linger = true;
+            break;
+        }
+    }
+    if (linger) {
+        co_await linger_close(
+            stream, std::min<std::chrono::milliseconds>(config.request_timeout, std::chrono::seconds(2)));
+        co_return;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

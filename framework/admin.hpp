@@ -2,9 +2,11 @@
 // The admin HTTP endpoint: routes that modules register, JSON in and out, bearer-token auth.
 //
 // Listens on 127.0.0.1 by default. Every mutating route needs `Authorization: Bearer <token>`
-// (401 without, 403 with a wrong one; with no token configured, mutations are refused with
-// 403). Read-only routes need the token too unless `open_reads` is set. Bad input gets a 4xx
-// with a JSON body {"error": "..."}; the server keeps serving everyone else.
+// (the scheme in any case, RFC 9110; 401 with `WWW-Authenticate: Bearer` without it, 403 with
+// a wrong token; with no token configured, mutations are refused with 403). Read-only routes
+// need the token too unless `open_reads` is set. HEAD works wherever GET does; OPTIONS and 405
+// answers list the methods in `Allow`. Bad input gets a 4xx with a JSON body {"error": "..."};
+// the server keeps serving everyone else. docs/admin.md has the whole HTTP contract.
 //
 // Built-in routes: GET /health, GET /node, GET /services, GET /metrics (Prometheus text),
 // POST /shutdown, PUT /log-level {"level":"debug"}. Modules add theirs (the cluster adds
@@ -43,8 +45,11 @@ struct admin_config {
 };
 
 struct admin_request {
-    std::string method;  ///< "GET", "POST", ...
-    std::string path;    ///< without the query
+    std::string method;  ///< "GET", "POST", ... (case-sensitive, as sent)
+    std::string path;    ///< without the query, percent-decoded (for messages)
+    /// The path's segments, each percent-decoded on its own ("%2F" stays inside its segment).
+    /// The server fills them; dispatch() splits `path` when they are empty.
+    std::vector<std::string> segments;
     std::map<std::string, std::string> query;
     std::map<std::string, std::string> params;  ///< from {name} segments of the route pattern
     std::string body;
@@ -57,6 +62,8 @@ struct admin_response {
     nlohmann::json body = nlohmann::json::object();
     std::string content_type = "application/json";
     std::string text;  ///< sent instead of `body` when not empty (e.g. Prometheus text)
+    /// Extra header fields (dispatch() sets `Allow` and `WWW-Authenticate` where HTTP wants them).
+    std::map<std::string, std::string> headers;
 
     static admin_response error(unsigned status, std::string message);
     static admin_response plain(std::string text, std::string content_type = "text/plain; version=0.0.4");
@@ -95,7 +102,9 @@ class admin_server {
     /// "http://127.0.0.1:PORT"
     std::string url() const;
 
-    /// Answers one parsed request (exposed for tests and for the connection code).
+    /// Answers one parsed request (exposed for tests and for the connection code). HEAD runs
+    /// the GET route (the connection sends no body); OPTIONS answers 204 with `Allow`.
+    /// `authorization` is the Authorization field's value (empty when absent).
     awaitable<admin_response> dispatch(admin_request req, std::string_view authorization);
 
   private:

@@ -40,6 +40,13 @@ void worker::post(detail::message* m) {
         mailbox_.push(m);  // another thread, or a worker of another node in this process
 }
 
+void worker::post_now(detail::message* m) {
+    if (current_worker == this)
+        mailbox_.push_local(m);
+    else
+        mailbox_.push(m);
+}
+
 void worker::post_from_peer(worker& dest, detail::message* m) {
     if (outboxes_.empty()) outboxes_.resize(owner_.worker_count());
     outboxes_[dest.index_].push_back(m);

@@ -66,8 +66,18 @@ class worker {
     static worker* current() noexcept;
     bool in_this_thread() const noexcept { return current() == this; }
 
-    /// Queues a message for this worker; any thread. Takes ownership.
+    /// Queues a message for this worker; any thread. Takes ownership. From another worker of
+    /// the same node the message waits in that worker's outbox until its batch ends: FIFO per
+    /// sending thread, as for every post.
     void post(detail::message* m);
+    /// Like post(), but the message is in this worker's mailbox when the call returns (it skips
+    /// the sending worker's outbox). For a message that must be ahead of anything the caller
+    /// sends afterwards through any worker (the session module's pushes ahead of a reply sent
+    /// through a third worker). FIFO with the caller's other post_now() messages; a post_now()
+    /// may overtake the caller's earlier post() messages still in its outbox. Any thread.
+    void post_now(detail::message* m);
+    template <class F>
+    void post_function_now(F f);
     /// Runs `f(worker&)` on this worker's thread, in mailbox order; any thread.
     template <class F>
     void post_function(F f);
@@ -192,6 +202,11 @@ class function_message final : public message {
 template <class F>
 void worker::post_function(F f) {
     post(new detail::function_message<F>(std::move(f)));
+}
+
+template <class F>
+void worker::post_function_now(F f) {
+    post_now(new detail::function_message<F>(std::move(f)));
 }
 
 }  // namespace hearth

@@ -24,6 +24,7 @@ gate::gate(gate_options options) : options_(std::move(options)) {
     handle(gate_method::set, &gate::on_set);
     handle(gate_method::get, &gate::on_get);
     handle(gate_method::broadcast, &gate::on_broadcast);
+    handle(gate_method::reply, &gate::on_reply);
 }
 
 gate::~gate() = default;
@@ -50,6 +51,7 @@ awaitable<void> gate::on_start() {
         m.counter("hearth_gate_kicked_total", "Sessions kicked with a reason.", labels),
     });
     for (unsigned i = 0; i < node().worker_count(); ++i) shards_.push_back(std::make_unique<shard>());
+    ready_.store(true, std::memory_order_release);
 
     std::string error;
     try {
@@ -284,8 +286,10 @@ void gate::on_session_closed(detail::connection& c, std::string reason, std::vec
 template <class F>
 void gate::with_session(std::uint64_t session_id, F f) {
     const unsigned index = worker_of(session_id);
-    if (index >= node().worker_count()) return;
-    node().worker_at(index).post_function([this, session_id, f = std::move(f)](worker& w) mutable {
+    if (!ready_.load(std::memory_order_acquire) || index >= node().worker_count()) return;
+    // post_now: ahead of whatever this thread sends afterwards (e.g. the reply to a bind, or a
+    // reply handed over by on_reply), whichever worker that goes through.
+    node().worker_at(index).post_function_now([this, session_id, f = std::move(f)](worker& w) mutable {
         auto& sessions = shard_at(w.index()).sessions;
         if (auto it = sessions.find(session_id); it != sessions.end()) {
             auto keep = it->second;  // f may close the session
@@ -296,14 +300,62 @@ void gate::with_session(std::uint64_t session_id, F f) {
 
 // ---- methods -------------------------------------------------------------------------------------
 
+void gate::deliver_push(std::uint64_t session_id, std::string route, std::string payload) {
+    with_session(session_id, [route = std::move(route), payload = std::move(payload)](detail::connection& c) {
+        c.send_push(route, payload);
+    });
+}
+
+void gate::deliver_kick(std::uint64_t session_id, std::string reason) {
+    with_session(session_id, [reason = std::move(reason)](detail::connection& c) { c.kick(reason); });
+}
+
+void gate::deliver_set(std::uint64_t session_id, std::string key, nlohmann::json value) {
+    auto apply = [this, session_id, key = std::move(key), value = std::move(value)](worker&) mutable {
+        auto it = records_.find(session_id);
+        if (it == records_.end()) return;
+        if (value.is_null())
+            it->second.data.erase(key);
+        else
+            it->second.data[key] = std::move(value);
+    };
+    if (home().in_this_thread())
+        apply(home());
+    else
+        home().post_function_now(std::move(apply));
+}
+
+void gate::deliver_broadcast(std::string_view route, std::string_view payload,
+                             const std::vector<std::uint64_t>& session_ids) {
+    if (session_ids.empty() || !ready_.load(std::memory_order_acquire)) return;
+    // One packet for every member of this gate, shared by their write queues.
+    auto packet = std::make_shared<std::string>();
+    if (auto ec = encode_push_packet(*packet, route, payload, options_.dictionary.get())) {
+        log().warn("gate: broadcast '{}' not sent: {}", route, ec.message());
+        return;
+    }
+    std::shared_ptr<const std::string> shared = std::move(packet);
+    const unsigned workers = node().worker_count();
+    std::vector<std::vector<std::uint64_t>> by_worker(workers);
+    for (std::uint64_t id : session_ids)
+        if (worker_of(id) < workers) by_worker[worker_of(id)].push_back(id);
+    for (unsigned i = 0; i < workers; ++i) {
+        if (by_worker[i].empty()) continue;
+        node().worker_at(i).post_function_now([this, shared, ids = std::move(by_worker[i])](worker& w) {
+            auto& sessions = shard_at(w.index()).sessions;
+            for (std::uint64_t id : ids)
+                if (auto it = sessions.find(id); it != sessions.end()) it->second->send_shared(shared);
+        });
+    }
+}
+
 awaitable<void> gate::on_push(push_request r) {
-    with_session(r.session_id, [route = std::move(r.route), payload = std::move(r.payload)](
-                                   detail::connection& c) { c.send_push(route, payload); });
+    deliver_push(r.session_id, std::move(r.route), std::move(r.payload));
     co_return;
 }
 
 awaitable<void> gate::on_kick(kick_request r) {
-    with_session(r.session_id, [reason = std::move(r.reason)](detail::connection& c) { c.kick(reason); });
+    deliver_kick(r.session_id, std::move(r.reason));
     co_return;
 }
 
@@ -334,12 +386,8 @@ awaitable<result<bind_response>> gate::on_bind(bind_request r) {
 }
 
 awaitable<void> gate::on_set(set_request r) {
-    auto it = records_.find(r.session_id);
-    if (it == records_.end()) co_return;
-    if (r.value.is_null())
-        it->second.data.erase(r.key);
-    else
-        it->second.data[r.key] = std::move(r.value);
+    deliver_set(r.session_id, std::move(r.key), std::move(r.value));  // on the home worker: applied now
+    co_return;
 }
 
 awaitable<result<nlohmann::json>> gate::on_get(get_request r) {
@@ -351,26 +399,28 @@ awaitable<result<nlohmann::json>> gate::on_get(get_request r) {
 }
 
 awaitable<void> gate::on_broadcast(broadcast_request r) {
-    if (!r.payload || !r.sessions || r.sessions->empty()) co_return;
-    // One packet for every member of this gate, shared by their write queues.
-    auto packet = std::make_shared<std::string>();
-    if (auto ec = encode_push_packet(*packet, r.route, *r.payload, options_.dictionary.get())) {
-        log().warn("gate: broadcast '{}' not sent: {}", r.route, ec.message());
-        co_return;
+    if (!r.payload || !r.sessions) co_return;
+    deliver_broadcast(r.route, *r.payload, *r.sessions);
+}
+
+awaitable<void> gate::on_reply(reply_request r) {
+    // Everything the handler's node sent before this reply went through this worker already
+    // (same link, same service, in order) and is queued on the session's worker with
+    // post_now; the reply follows it there (node::deliver_reply posts from this thread).
+    if (r.reply_worker >= node().worker_count()) co_return;
+    remote_outcome out;
+    out.codec = rpc::codec::json;
+    if (r.ok) {
+        out.payload = r.response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else {
+        const int code = r.code >= static_cast<int>(rpc::errc::timeout) &&
+                                 r.code <= static_cast<int>(rpc::errc::remote_error)
+                             ? r.code
+                             : static_cast<int>(rpc::errc::handler_failed);
+        out.error = rpc::error{static_cast<rpc::errc>(code), std::move(r.message), std::move(r.app_code)};
     }
-    std::shared_ptr<const std::string> shared = std::move(packet);
-    const unsigned workers = node().worker_count();
-    std::vector<std::vector<std::uint64_t>> by_worker(workers);
-    for (std::uint64_t id : *r.sessions)
-        if (worker_of(id) < workers) by_worker[worker_of(id)].push_back(id);
-    for (unsigned i = 0; i < workers; ++i) {
-        if (by_worker[i].empty()) continue;
-        node().worker_at(i).post_function([this, shared, ids = std::move(by_worker[i])](worker& w) {
-            auto& sessions = shard_at(w.index()).sessions;
-            for (std::uint64_t id : ids)
-                if (auto it = sessions.find(id); it != sessions.end()) it->second->send_shared(shared);
-        });
-    }
+    node().deliver_reply(reply_address{r.reply_worker, r.call_id}, std::move(out));
+    co_return;
 }
 
 }  // namespace hearth::session

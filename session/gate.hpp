@@ -118,6 +118,19 @@ class gate final : public hearth::service {
     bool admit();              ///< counts a connection if under max_connections
     void release_admission();  ///< an admitted connection that never became a session
 
+    // ---- internal: session::ref and session::group use these when the gate is on their node --
+    // Each queues the operation on the worker that owns what it changes (the session's worker,
+    // or the home worker for session data) with worker::post_now: it is there before anything
+    // the caller sends afterwards, in particular before the reply of the handler that called
+    // it, which reaches the session's worker through the caller's worker. Any worker thread of
+    // this node; the session may have closed (then nothing happens).
+    void deliver_push(std::uint64_t session_id, std::string route, std::string payload);
+    void deliver_kick(std::uint64_t session_id, std::string reason);
+    void deliver_set(std::uint64_t session_id, std::string key, nlohmann::json value);
+    /// One Push packet, encoded here, shared by every listed session's write queue.
+    void deliver_broadcast(std::string_view route, std::string_view payload,
+                           const std::vector<std::uint64_t>& session_ids);
+
   protected:
     awaitable<void> on_start() override;
     awaitable<void> on_stop() override;
@@ -152,6 +165,7 @@ class gate final : public hearth::service {
     awaitable<void> on_set(set_request r);
     awaitable<result<nlohmann::json>> on_get(get_request r);
     awaitable<void> on_broadcast(broadcast_request r);
+    awaitable<void> on_reply(reply_request r);
 
     awaitable<void> stop_accepting();
     awaitable<void> kick_all(std::string reason);
@@ -170,6 +184,7 @@ class gate final : public hearth::service {
     std::atomic<std::uint16_t> ws_port_{0};
     std::atomic<std::size_t> connections_{0};
     std::atomic<unsigned> next_worker_{0};
+    std::atomic<bool> ready_{false};  // shards_ exist (set once by on_start)
 
     // kick_all() parks on this timer until the last connection is gone (no polling).
     std::mutex drain_mutex_;

@@ -1,7 +1,9 @@
 #pragma once
 // The methods a gate service answers: how session::ref and session::group reach sessions from
-// any service on any node. Locally the request objects move through memory; remotely they are
-// JSON (or the cluster's codec) like any other call.
+// any service on any node. Remotely they are JSON (or the cluster's codec) like any other call;
+// a gate on the caller's own node is called directly (gate::deliver_*), not through these
+// messages. gate.reply carries a handler's reply behind its pushes (session/README.md,
+// "Ordering").
 //
 // Close notifications: when a session closes, its gate sends `session_closed` to every service
 // that served one of its requests, as a notify on the route "<service>.session_closed". A service
@@ -71,6 +73,22 @@ struct broadcast_request {
 void to_json(nlohmann::json& j, const broadcast_request& r);
 void from_json(const nlohmann::json& j, broadcast_request& r);
 
+/// The reply to a client's call, sent by the handler's node on the same link as what the
+/// handler sent to the client (framework/client_replies.hpp), so that the gate hands it to the
+/// waiting caller after those. `call_id` and `reply_worker` are the call's, as in a reply frame.
+struct reply_request {
+    std::uint64_t session_id = 0;
+    std::uint32_t reply_worker = 0;
+    std::uint64_t call_id = 0;
+    bool ok = true;           ///< false: an error with the fields below
+    int code = 0;             ///< rpc::errc when !ok
+    std::string message;      ///< error message when !ok
+    std::string app_code;     ///< the handler's code with remote_error
+    nlohmann::json response;  ///< the response document when ok
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(reply_request, session_id, reply_worker, call_id, ok, code, message,
+                                   app_code, response)
+
 /// Sent to "<service>.session_closed" of every service that served the session.
 struct session_closed {
     std::string gate_node;
@@ -87,6 +105,7 @@ inline constexpr rpc::method<bind_request, bind_response> bind{"gate.bind"};
 inline constexpr rpc::method<set_request, void> set{"gate.set"};
 inline constexpr rpc::method<get_request, nlohmann::json> get{"gate.get"};
 inline constexpr rpc::method<broadcast_request, void> broadcast{"gate.broadcast"};
+inline constexpr rpc::method<reply_request, void> reply{"gate.reply"};
 }  // namespace gate_method
 
 /// The route suffix of close notifications: "<service>.session_closed".

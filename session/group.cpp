@@ -5,6 +5,8 @@
 
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
+#include "session/detail/local_gate.hpp"
+#include "session/gate.hpp"
 #include "session/gate_methods.hpp"
 
 namespace hearth::session {
@@ -57,6 +59,13 @@ result<void> group::send(const std::string& gate_node, gate_members& g, std::str
     worker* w = worker::current();
     if (!w)
         throw std::logic_error("hearth::session::group broadcasts run on a worker thread of a running node.");
+    if (gate* local = detail::local_gate(w->owner(), gate_node, g.service)) {
+        // Straight to the members' workers, like ref::push: a broadcast and a push from one
+        // service reach a session in the order they were sent.
+        if (ids) local->deliver_broadcast(route, *payload, *ids);
+        return {};
+    }
+    detail::note_remote_effect();
     broadcast_request req;
     req.route = std::string(route);
     req.payload = payload;

@@ -2,8 +2,9 @@
 // session::group: a set of session refs, e.g. a chat room's members, with broadcast.
 //
 // broadcast(route, msg) encodes the payload once and sends one "gate.broadcast" message per
-// gate node (not one per member); each gate encodes one Push packet and every member's write
-// queue shares it. Member lists per gate are immutable snapshots rebuilt only after the
+// gate node (not one per member; a gate on the caller's node is called directly); each gate
+// encodes one Push packet and every member's write queue shares it. A broadcast and the
+// sender's ref::push calls reach a session in the order sent. Member lists per gate are immutable snapshots rebuilt only after the
 // membership changes, so repeated broadcasts to a stable group copy nothing per member.
 //
 // Threading: a group is a plain object owned by one service; use it from that service's

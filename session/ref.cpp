@@ -4,6 +4,8 @@
 
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
+#include "session/detail/local_gate.hpp"
+#include "session/gate.hpp"
 #include "session/gate_methods.hpp"
 
 namespace hearth::session {
@@ -28,14 +30,29 @@ result<void> ref::push(std::string_view route, const nlohmann::json& msg) const 
     return push_raw(route, msg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// Pushes, kicks and data go straight to the worker that owns what they change when the gate is
+// on this node, and count as remote client effects otherwise (session/README.md, "Ordering").
+
 result<void> ref::push_raw(std::string_view route, std::string payload) const {
+    node& self = current_node();
+    if (gate* g = detail::local_gate(self, gate_node_, service_)) {
+        g->deliver_push(id_, std::string(route), std::move(payload));
+        return {};
+    }
+    detail::note_remote_effect();
     push_request r{id_, std::string(route), std::move(payload)};
-    return hearth::notify(current_node(), gate_method::push, gate_address(), std::move(r));
+    return hearth::notify(self, gate_method::push, gate_address(), std::move(r));
 }
 
 result<void> ref::kick(std::string reason) const {
+    node& self = current_node();
+    if (gate* g = detail::local_gate(self, gate_node_, service_)) {
+        g->deliver_kick(id_, std::move(reason));
+        return {};
+    }
+    detail::note_remote_effect();
     kick_request r{id_, std::move(reason)};
-    return hearth::notify(current_node(), gate_method::kick, gate_address(), std::move(r));
+    return hearth::notify(self, gate_method::kick, gate_address(), std::move(r));
 }
 
 awaitable<result<void>> ref::bind(std::string uid, std::chrono::milliseconds timeout) const {
@@ -47,8 +64,14 @@ awaitable<result<void>> ref::bind(std::string uid, std::chrono::milliseconds tim
 }
 
 result<void> ref::set(std::string key, nlohmann::json value) const {
+    node& self = current_node();
+    if (gate* g = detail::local_gate(self, gate_node_, service_)) {
+        g->deliver_set(id_, std::move(key), std::move(value));
+        return {};
+    }
+    detail::note_remote_effect();
     set_request r{id_, std::move(key), std::move(value)};
-    return hearth::notify(current_node(), gate_method::set, gate_address(), std::move(r));
+    return hearth::notify(self, gate_method::set, gate_address(), std::move(r));
 }
 
 awaitable<result<nlohmann::json>> ref::get(std::string key, std::chrono::milliseconds timeout) const {

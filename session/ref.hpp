@@ -11,8 +11,10 @@
 //
 // Threading: a ref is a plain value (copy it anywhere). Its operations must run on a worker
 // thread of a running node (inside handlers, or node::spawn'ed coroutines).
-// Ordering: messages from one service to one gate arrive in the order sent, so push then kick
-// delivers the push first.
+// Ordering: pushes (and group broadcasts) from one service to one session arrive in the order
+// sent, so push then kick delivers the push first; and everything a handler sends to its own
+// session before returning reaches it before the handler's Response, on any worker and from any
+// node (session/README.md, "Ordering").
 
 #include <chrono>
 #include <cstdint>

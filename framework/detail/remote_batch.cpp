@@ -3,6 +3,7 @@
 #include <cstring>
 #include <new>
 
+#include "framework/client_replies.hpp"
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
 
@@ -47,12 +48,23 @@ awaitable<void> remote_item::execute(worker& w) {
         return {};
     }
     worker_ = &w;
+    if (context_.client && !one_way_) client_effects_ = remote_client_effects();
     return h->run_encoded(context_, batch_.codec(), payload_, *this);
 }
 
 void remote_item::answer(remote_outcome&& o) {
     if (one_way_) return;
-    if (auto* r = batch_.replies()) r->reply(call_id_, reply_worker_, std::move(o));
+    auto* r = batch_.replies();
+    if (!r) return;
+    // A client's call from another node's gate, whose handler (or anything else in this
+    // process) sent messages towards gates on other nodes meanwhile: the reply goes the way
+    // those messages went, so that it cannot overtake them (framework/client_replies.hpp).
+    if (worker_ && context_.client && remote_client_effects() != client_effects_ &&
+        context_.client->gate_node != target_.node().name())
+        if (auto route = current_client_reply_route();
+            route && route(target_.node(), *context_.client, reply_worker_, call_id_, o))
+            return;
+    r->reply(call_id_, reply_worker_, std::move(o));
 }
 
 void remote_item::reject(worker&, rpc::error e) {

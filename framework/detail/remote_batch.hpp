@@ -41,6 +41,7 @@ class remote_item final : public inbound, public encoded_target {
     std::uint32_t reply_worker_;
     bool one_way_;
     worker* worker_ = nullptr;
+    std::uint64_t client_effects_ = 0;  // remote_client_effects() when a client's call started
 };
 
 class remote_batch final : public message {

@@ -8,6 +8,7 @@
 #include "session/gate.hpp"
 #include "session/ref.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
+#include "tests/session/order_probe.hpp"
 #include "tests/session/test_client.hpp"
 
 using namespace std::chrono_literals;
@@ -65,17 +66,17 @@ TEST_CASE("cluster gate: a client request reaches a backend on another node; fai
     REQUIRE(c.handshake()["code"] == 200);
     std::uint64_t id = 1;
     c.request(id, "game.hello", json::object());
-    // The response and the push travel different paths (reply vs gate.push): either may come
-    // first; next_response() keeps pushes that arrive before it.
+    // The push the handler sent before returning arrives before the Response.
+    auto push = hearth::testing::next_event(c);
+    REQUIRE(push);
+    REQUIRE(push->type == hearth::testing::client_event::kind::push);
+    CHECK(push->route == "onHello");
+    CHECK(push->body["node"] == "game-1");
     auto r = c.next_response();
     REQUIRE(r);
     CHECK_FALSE(r->error);
     CHECK(r->id == id);
     CHECK(r->body["node"] == "game-1");
-    auto push = c.next_push();
-    REQUIRE(push);
-    CHECK(push->route == "onHello");
-    CHECK(push->body["node"] == "game-1");
 
     // The backend goes away (crash-like): requests get `unavailable`, promptly.
     f.kill("game-1");
@@ -100,4 +101,118 @@ TEST_CASE("cluster gate: a client request reaches a backend on another node; fai
     auto push2 = c.next_push();
     REQUIRE(push2);
     CHECK(push2->body["node"] == "game-2");
+}
+
+namespace {
+
+// A gate node and a backend node, two workers each; "order" (order_probe.hpp) on the backend.
+struct two_nodes {
+    fixture f;
+    session::gate* g = nullptr;
+    two_nodes() {
+        auto& gate_node = f.add("gate-1");
+        auto& game = f.add("game-1");
+        session::gate_options o;
+        o.host = "127.0.0.1";
+        o.tcp_port = 0;
+        o.ws_port = -1;
+        o.request_timeout = 5000ms;
+        g = &gate_node.n->add_service<session::gate>("gate", o);
+        game.n->add_service<hearth::testing::order_service>("order");
+        const auto cfg = f.config();
+        auto events = gate_node.c->members().subscribe();
+        f.start("gate-1", cfg);
+        f.start("game-1", cfg);
+        REQUIRE(g->wait_listening(5s));
+        REQUIRE(wait_event(*events, membership_event_kind::node_up, "game-1"));
+    }
+    std::unique_ptr<test_client> client() {
+        auto c = std::make_unique<test_client>(test_client::kind::tcp, g->tcp_port());
+        REQUIRE(c->handshake()["code"] == 200);
+        return c;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cluster gate: a handler on another node: its pushes reach the client before its Response",
+          "[order]") {
+    two_nodes t;
+    // 4 clients x 50 joins, sessions on both gate workers; 4 pushes (ref::push and group
+    // broadcast alternating) before each Response, in index order.
+    int early = 0;
+    for (int i = 0; i < 4; ++i) {
+        auto c = t.client();
+        const int r = hearth::testing::count_responses_first(*c, 50, 4, 1 + i * 1000);
+        REQUIRE(r >= 0);
+        early += r;
+    }
+    CHECK(early == 0);
+
+    // An error Response comes after the pushes too, with the handler's own code.
+    auto c = t.client();
+    for (int k = 0; k < 20; ++k) {
+        json req;
+        req["tag"] = k;
+        req["n"] = 2;
+        req["fail"] = true;
+        c->request(static_cast<std::uint64_t>(k + 1), "order.join", req);
+        for (int i = 0; i < 2; ++i) {
+            auto e = hearth::testing::next_event(*c);
+            REQUIRE(e);
+            REQUIRE(e->type == hearth::testing::client_event::kind::push);
+            CHECK(e->body["i"] == i);
+        }
+        auto e = hearth::testing::next_event(*c);
+        REQUIRE(e);
+        REQUIRE(e->type == hearth::testing::client_event::kind::response);
+        CHECK(e->error);
+        CHECK(e->body["code"] == "refused");
+        CHECK(e->body["message"] == "refused after the pushes");
+    }
+}
+
+TEST_CASE("cluster gate: a handler on another node: pushes, then a kick, never the Response first",
+          "[order]") {
+    using hearth::testing::client_event;
+    two_nodes t;
+    int wrong = 0;
+    for (int i = 0; i < 20; ++i) {
+        auto c = t.client();
+        json req;
+        req["tag"] = i;
+        req["n"] = 3;
+        c->request(1, "order.kick", req);
+        std::vector<client_event> seen;
+        while (auto e = hearth::testing::next_event(*c)) {
+            seen.push_back(*e);
+            if (e->type == client_event::kind::kick) break;
+        }
+        REQUIRE(!seen.empty());
+        REQUIRE(seen.back().type == client_event::kind::kick);
+        bool in_order = seen.size() == 4;
+        for (std::size_t k = 0; in_order && k + 1 < seen.size(); ++k)
+            in_order = seen[k].type == client_event::kind::push && seen[k].body["i"] == static_cast<int>(k);
+        if (!in_order) ++wrong;
+    }
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("cluster gate: a handler on another node: bind and data are in place at its Response", "[order]") {
+    two_nodes t;
+    auto c = t.client();
+    for (int tag = 1; tag <= 30; ++tag) {
+        json req;
+        req["tag"] = tag;
+        c->request(1, "order.data", req);
+        auto r = c->next_response();
+        REQUIRE(r);
+        REQUIRE_FALSE(r->error);
+        c->request(2, "order.check", json::object());
+        auto check = c->next_response();
+        REQUIRE(check);
+        REQUIRE_FALSE(check->error);
+        CHECK(check->body["uid"] == "u-" + std::to_string(tag));
+        CHECK(check->body["tag"] == tag);
+    }
 }

@@ -5,7 +5,8 @@
 //   node gate.js PATH/TO/hearth_example_chat
 //
 // Covers: handshake (heartbeat, dict), ack, server heartbeats, request/response, notify,
-// pushes (plain and dictionary routes), error responses (E flag, stable codes), idle clients
+// pushes (plain and dictionary routes), error responses (E flag, stable codes), a join's
+// onMembers push before its Response (the server runs 2 workers), idle clients
 // of both heartbeat kinds staying connected, the idle kick of a silent client, and the kick
 // every client gets when the server shuts down. Exit 0 pass, 1 fail, 77 skipped.
 'use strict';
@@ -20,7 +21,25 @@ try {
   process.exit(77);
 }
 const assert = require('assert');
-const { Package, Message, Client, startServer, withDeadline, HEARTBEAT_MS, dict } = require('./harness');
+const { Protocol, Package, Message, Client, startServer, withDeadline, HEARTBEAT_MS, dict } = require('./harness');
+
+// Joins `count` times, one at a time, and returns how many Responses arrived before the
+// onMembers push that room.join sends the joiner before returning (0 is right).
+async function joinsAnsweredFirst(c, count) {
+  let early = 0;
+  for (let k = 0; k < count; ++k) {
+    const id = c.nextId++;
+    c.send(Package.encode(Package.TYPE_DATA, Message.encode(id, Message.TYPE_REQUEST, 0, 'room.join',
+      Protocol.strencode(JSON.stringify({ name: `${c.name}-${k}` })))));
+    const response = await c.waitFor((e) => e.type === Package.TYPE_DATA && e.msgType === Message.TYPE_RESPONSE &&
+      e.id === id, `the response to join ${k}`);
+    assert.deepStrictEqual(response.json, { code: 0, result: 'success' });
+    // Exactly one onMembers per join, taken in arrival order.
+    const members = await c.push('onMembers');
+    if (response.seq < members.seq) ++early;
+  }
+  return early;
+}
 
 const program = process.argv[2];
 if (!program) {
@@ -82,6 +101,14 @@ async function main() {
     r = await a.request('room.join', 'not an object', false);
     assert.strictEqual(r.error, false, 'room.join tolerates a non-object (guest name)');
     console.log('ok error responses (E flag, not_found)');
+
+    // The server runs two workers: 4 clients (sessions on both) x 50 joins; each join's
+    // onMembers push comes before its Response.
+    const joiners = [0, 1, 2, 3].map((i) => new Client(i % 2 ? 'ws' : 'tcp', addr, `joiner-${i}`));
+    for (const j of joiners) await j.handshake();
+    const early = await Promise.all(joiners.map((j) => joinsAnsweredFirst(j, 50)));
+    assert.deepStrictEqual(early, [0, 0, 0, 0], 'Responses that overtook their onMembers push, per client');
+    console.log('ok 200 joins: onMembers before every Response (2 workers, tcp and ws)');
 
     // Server heartbeats arrive every HEARTBEAT_MS whatever we do.
     await a.waitFor((e) => e.type === Package.TYPE_HEARTBEAT, 'a server heartbeat', 3000);

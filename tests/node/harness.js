@@ -99,7 +99,8 @@ class Client {
     }
   }
   onPacket(pkg) {
-    const ev = { type: pkg.type };
+    this.received = (this.received || 0) + 1;
+    const ev = { type: pkg.type, seq: this.received }; // seq: arrival order on this client
     if (pkg.type === Package.TYPE_HANDSHAKE || pkg.type === Package.TYPE_KICK) {
       ev.json = JSON.parse(Protocol.strdecode(pkg.body));
     } else if (pkg.type === Package.TYPE_DATA) {
