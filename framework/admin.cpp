@@ -265,7 +265,11 @@ awaitable<void> serve_connection(admin_server& server, tcp::socket socket, admin
         http::response<http::string_body> out{static_cast<http::status>(res.status), version};
         out.set(http::field::server, "hearth-admin");
         out.set(http::field::content_type, res.content_type);
-        out.body() = res.text.empty() ? res.body.dump() + "\n" : std::move(res.text);
+        // Error messages quote what the client sent (a percent-decoded path, a query value, a
+        // JSON parser's excerpt), which need not be UTF-8: replace such bytes, never throw.
+        out.body() = res.text.empty()
+                         ? res.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                         : std::move(res.text);
         if (res.status == 405 && res.body.contains("allow")) {
             std::string allow;
             for (const auto& m : res.body["allow"])
