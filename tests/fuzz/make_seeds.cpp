@@ -210,7 +210,7 @@ void admin_seeds() {
          "PUT /log-level HTTP/1.1\r\n" + token + "Content-Length: 17\r\n\r\n{\"level\":\"warn\"}\n"},
         {"reload_dry", "POST /cluster/reload?dry_run=1 HTTP/1.1\r\n" + token +
                            "Transfer-Encoding: "
-                           "chunked\r\n\r\n4a\r\n{\"cluster\":\"fuzz\",\"secret\":\"s\",\"nodes\":{\"fuzz-"
+                           "chunked\r\n\r\n49\r\n{\"cluster\":\"fuzz\",\"secret\":\"s\",\"nodes\":{\"fuzz-"
                            "1\":\"127.0.0.1:1\",\"b\":null}}\r\n0\r\n\r\n"},
         {"pipelined", "GET /health HTTP/1.1\r\n\r\nDELETE /node HTTP/1.0\r\n\r\n"},
     };
