@@ -82,6 +82,8 @@ merge() {  # merge TARGET: the smallest set of inputs covering committed + found
     mkdir -p "$build/corpus/$t"
     # shellcheck disable=SC2046
     "$build/tests/fuzz/fuzz_$t" $(common_flags "$t") -merge=1 "$tmp" "$src/corpus/$t" "$build/corpus/$t"
+    # Inputs that once failed stay under their names, whatever coverage says.
+    find "$src/corpus/$t" -maxdepth 1 -name 'regression-*' -exec cp {} "$tmp/" \;
     rm -rf "$src/corpus/$t"
     mv "$tmp" "$src/corpus/$t"
     echo "== merge $t: $(ls "$src/corpus/$t" | wc -l) inputs"
