@@ -107,11 +107,13 @@ case "$mode" in
     fuzz)
         [[ $# -eq 2 ]] || usage
         read -ra list <<<"$(pick "$1")"
+        ((${#list[@]})) || exit 2
         build_targets "${list[@]}"
         for t in "${list[@]}"; do fuzz "$t" "$2" || { echo "!! fuzz $t failed: see $build/crashes/$t/"; status=1; }; done
         ;;
     replay | merge)
         read -ra list <<<"$(pick "${1:-all}")"
+        ((${#list[@]})) || exit 2
         build_targets "${list[@]}"
         for t in "${list[@]}"; do "$mode" "$t" || { echo "!! $mode $t failed"; status=1; }; done
         ;;
