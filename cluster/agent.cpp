@@ -21,10 +21,9 @@ namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 }
 
-agent::agent(cluster& owner, tcp::socket socket, unsigned worker)
+agent::agent(cluster& owner, tcp::socket socket)
     : owner_(owner),
       node_(owner.owner()),
-      worker_(worker),
       ex_(socket.get_executor()),
       log_(owner.owner().make_logger("cluster")),
       socket_(std::move(socket)),

@@ -29,7 +29,8 @@ namespace hearth::cluster {
 
 class agent final : public std::enable_shared_from_this<agent>, public node::inbound_replies {
   public:
-    agent(cluster& owner, asio::ip::tcp::socket socket, unsigned worker);
+    /// Runs on the socket's executor (the worker the socket was accepted onto).
+    agent(cluster& owner, asio::ip::tcp::socket socket);
     agent(const agent&) = delete;
     agent& operator=(const agent&) = delete;
 
@@ -69,7 +70,6 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
 
     cluster& owner_;
     node& node_;
-    const unsigned worker_;
     asio::any_io_executor ex_;
     std::shared_ptr<spdlog::logger> log_;
     asio::ip::tcp::socket socket_;

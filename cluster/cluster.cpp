@@ -263,7 +263,7 @@ void cluster::start_accepting() {
                 detail::shutdown_and_close(socket);
                 continue;
             }
-            auto a = std::make_shared<agent>(*self, std::move(socket), w);
+            auto a = std::make_shared<agent>(*self, std::move(socket));
             {
                 std::lock_guard lock(self->agents_mutex_);
                 self->agents_.emplace(a.get(), a);

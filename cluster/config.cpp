@@ -25,6 +25,15 @@ std::string lower(std::string s) {
     return s;
 }
 
+// A JSON integer >= 0, whether nlohmann stored it as unsigned (parsed text) or as signed (a
+// value built in code, such as to_public_json()'s "heartbeat_ms"); nullopt for anything else.
+std::optional<std::uint64_t> non_negative_integer(const nlohmann::json& v) {
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+    if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
+        return static_cast<std::uint64_t>(v.get<std::int64_t>());
+    return std::nullopt;
+}
+
 std::string in_quotes(std::string_view s) {
     std::string out = "'";
     out.append(s.substr(0, 80));
@@ -144,20 +153,20 @@ outcome<cluster_config> parse_config(const nlohmann::json& doc) {
     }
 
     if (const auto mf = doc.find("max_frame"); mf != doc.end()) {
-        if (!mf->is_number_unsigned() || mf->get<std::uint64_t>() < min_max_frame ||
-            mf->get<std::uint64_t>() > max_max_frame)
+        const auto v = non_negative_integer(*mf);
+        if (!v || *v < min_max_frame || *v > max_max_frame)
             return bad("'max_frame' must be an integer number of bytes in " + std::to_string(min_max_frame) +
                        ".." + std::to_string(max_max_frame) + ".");
-        cfg.max_frame = static_cast<std::size_t>(mf->get<std::uint64_t>());
+        cfg.max_frame = static_cast<std::size_t>(*v);
     }
 
     if (const auto hb = doc.find("heartbeat_ms"); hb != doc.end()) {
-        if (!hb->is_number_unsigned() ||
-            hb->get<std::uint64_t>() < static_cast<std::uint64_t>(min_heartbeat.count()) ||
-            hb->get<std::uint64_t>() > static_cast<std::uint64_t>(max_heartbeat.count()))
+        const auto v = non_negative_integer(*hb);
+        if (!v || *v < static_cast<std::uint64_t>(min_heartbeat.count()) ||
+            *v > static_cast<std::uint64_t>(max_heartbeat.count()))
             return bad("'heartbeat_ms' must be an integer in " + std::to_string(min_heartbeat.count()) +
                        ".." + std::to_string(max_heartbeat.count()) + ".");
-        cfg.heartbeat = std::chrono::milliseconds(hb->get<std::uint64_t>());
+        cfg.heartbeat = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
     }
 
     const auto nodes = doc.find("nodes");

@@ -434,7 +434,11 @@ awaitable<void> serve_connection(admin_server& server, tcp::socket socket, admin
         out.keep_alive(keep_alive);
         if (res->status != 204 && res->status != 304) {
             out.set(http::field::content_type, res->content_type);
-            out.body() = res->text.empty() ? res->body.dump() + "\n" : std::move(res->text);
+            // Error messages quote what the client sent (a percent-decoded path, a query value,
+            // a JSON parser's excerpt), which need not be UTF-8: replace such bytes, never throw.
+            out.body() = res->text.empty()
+                             ? res->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                             : std::move(res->text);
             out.prepare_payload();
             if (head) out.body().clear();  // HEAD: the GET's header fields (Content-Length too), no body
         }

@@ -10,8 +10,12 @@ hearth_apt_packages=(
     libboost1.81-dev libboost-system1.81-dev nlohmann-json3-dev libspdlog-dev catch2 zlib1g-dev libcli11-dev libssl-dev
 )
 
-# Packages only the test suite needs (real clients: Node.js, a browser).
-hearth_test_packages=(nodejs chromium)
+# Packages only the test suite needs (real clients: Node.js, a browser; the second compiler,
+# clang 14, whose libFuzzer runtime is in libclang-rt-14-dev).
+hearth_test_packages=(nodejs chromium clang libclang-rt-14-dev)
+
+# Packages the fuzz targets need (scripts/fuzz.sh).
+hearth_fuzz_packages=(clang libclang-rt-14-dev)
 
 hearth_install_packages() {
     local missing=()

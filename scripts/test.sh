@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine, builds Hearth and runs the whole test suite twice: once in a
-# Release build with warnings as errors, once in an address+undefined sanitizer build.
-# Exits non-zero on any failure.
+# Sets up a fresh Debian 12 machine, builds Hearth and runs the whole test suite three times:
+# in a GCC Release build with warnings as errors, in a GCC address+undefined sanitizer build,
+# and in a clang Release build with warnings as errors (the second compiler). Then it replays
+# the committed fuzz corpora and runs every fuzz target briefly (tests/fuzz/README.md).
+# Exits non-zero on any failure. FUZZ_SECONDS sets the time per fuzz target (default 20).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 hearth_install_packages "${hearth_apt_packages[@]}" "${hearth_test_packages[@]}"
@@ -22,5 +24,13 @@ hearth_build "$hearth_root/build/test-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInf
 (cd "$hearth_root/build/test-sanitize" &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j "$jobs" --timeout 600) || status=1
+
+echo "== clang Release build and tests"
+CXX=clang++ hearth_build "$hearth_root/build/clang" -DCMAKE_BUILD_TYPE=Release -DHEARTH_WERROR=ON
+(cd "$hearth_root/build/clang" && ctest --output-on-failure -j "$jobs" --timeout 300) || status=1
+
+echo "== Fuzz targets: committed corpora as regression inputs, then ${FUZZ_SECONDS:-20} s each"
+"$hearth_root/scripts/fuzz.sh" --replay all || status=1
+"$hearth_root/scripts/fuzz.sh" all "${FUZZ_SECONDS:-20}" || status=1
 
 exit $status

@@ -1,5 +1,7 @@
 #include "session/gate_options.hpp"
 
+#include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -8,24 +10,42 @@ namespace hearth::session {
 
 namespace {
 
+// The longest timer an option may set: one day. Timers are added to steady_clock::now(), and
+// converting a larger double (1e300) to an integer is undefined behaviour.
+constexpr double max_option_ms = 86'400'000;
+
 std::chrono::milliseconds positive_ms(const nlohmann::json& v, const char* key) {
-    if (!v.is_number() || v.get<double>() <= 0)
+    // At least 1 ms after truncation: 0.5 must not become a 0 ms heartbeat (a busy loop).
+    if (!v.is_number() || !(v.get<double>() >= 1) || v.get<double>() > max_option_ms)
         throw std::invalid_argument(std::string("gate option '") + key +
-                                    "' must be a positive number of milliseconds.");
+                                    "' must be a number of milliseconds in 1..86400000.");
     return std::chrono::milliseconds(static_cast<long long>(v.get<double>()));
 }
 
+// JSON integers arrive as unsigned (parsed text) or signed (values built in code): both count.
+std::optional<std::int64_t> integer(const nlohmann::json& v) {
+    if (v.is_number_unsigned()) {
+        const auto u = v.get<std::uint64_t>();
+        if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+        return static_cast<std::int64_t>(u);
+    }
+    if (v.is_number_integer()) return v.get<std::int64_t>();
+    return std::nullopt;
+}
+
 std::size_t positive_size(const nlohmann::json& v, const char* key) {
-    if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 0)
+    const auto n = integer(v);
+    if (!n || *n <= 0)
         throw std::invalid_argument(std::string("gate option '") + key + "' must be a positive integer.");
-    return static_cast<std::size_t>(v.get<std::uint64_t>());
+    return static_cast<std::size_t>(*n);
 }
 
 int port(const nlohmann::json& v, const char* key) {
-    if (!v.is_number_integer() || v.get<long long>() < -1 || v.get<long long>() > 65535)
+    const auto n = integer(v);
+    if (!n || *n < -1 || *n > 65535)
         throw std::invalid_argument(std::string("gate option '") + key +
                                     "' must be a port (0..65535, or -1 to disable).");
-    return v.get<int>();
+    return static_cast<int>(*n);
 }
 
 std::string text(const nlohmann::json& v, const char* key) {

@@ -94,6 +94,8 @@ struct gate_options {
     ///  "kick_flush_timeout_ms","request_timeout_ms","max_packet_body","max_connections",
     ///  "max_queued_bytes","max_queued_packets","rate_limit","rate_burst",
     ///  "duplicate_login":"kick_old"|"reject_new","dict":{"route":code}}.
+    /// The *_ms timers are numbers in 1..86400000 (fractions truncated); sizes are integers > 0;
+    /// ports are integers in -1..65535.
     /// Throws std::invalid_argument with a sentence naming the bad key.
     static gate_options from_json(const nlohmann::json& j);
 };

@@ -100,7 +100,7 @@ remote_batch* remote_batch::create(service& target, const node::inbound_batch& b
     }
     char* block = static_cast<char*>(::operator new(bytes_at + bytes));
     auto* items = reinterpret_cast<remote_item*>(block + items_at);
-    auto* batch = new (block) remote_batch(target, b.codec, b.replies, items, count);
+    auto* batch = new (block) remote_batch(b.codec, b.replies, items, count);
     char* data = block + bytes_at;
     std::string_view route;
     std::size_t built = 0;

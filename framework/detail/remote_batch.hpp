@@ -60,17 +60,15 @@ class remote_batch final : public message {
     void release() noexcept;
 
   private:
-    remote_batch(service& target, rpc::codec codec, std::shared_ptr<node::inbound_replies> replies,
-                 remote_item* items, std::size_t count) noexcept
-        : target_(target),
-          codec_(codec),
+    remote_batch(rpc::codec codec, std::shared_ptr<node::inbound_replies> replies, remote_item* items,
+                 std::size_t count) noexcept
+        : codec_(codec),
           replies_(std::move(replies)),
           items_(items),
           count_(count),
           shares_(static_cast<std::uint32_t>(count) + 1) {}
     ~remote_batch() = default;
 
-    service& target_;
     rpc::codec codec_;
     std::shared_ptr<node::inbound_replies> replies_;
     remote_item* items_;

@@ -235,7 +235,9 @@ TEST_CASE("a call whose remaining time runs out while it waits is answered timeo
     auto [peer, incarnation] = start_with_raw_peer(f);
     auto& p = *peer;
     std::string out;
-    auto add_wait = [&](std::uint64_t id, std::string_view payload, std::uint32_t deadline_ms) {
+    // Captured by init-capture: clang 14 cannot capture a structured binding (C++20 allows it).
+    auto add_wait = [&, incarnation = incarnation](std::uint64_t id, std::string_view payload,
+                                                   std::uint32_t deadline_ms) {
         call_frame c;
         c.target_node = "a";
         c.target_incarnation = incarnation;

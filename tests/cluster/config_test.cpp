@@ -163,3 +163,27 @@ TEST_CASE("diff of a configuration with itself is empty, and global changes are 
     b.max_frame = 1 << 20;
     CHECK(diff(a, b).max_frame_changed);
 }
+
+TEST_CASE(
+    "integers built in code and the public JSON (secret restored) parse back to the same configuration") {
+    // nlohmann stores integers assigned in code as signed; parsed text as unsigned.
+    nlohmann::json doc;
+    doc["cluster"] = "demo";
+    doc["secret"] = "s3cret";
+    doc["heartbeat_ms"] = 250;
+    doc["max_frame"] = 65536;
+    doc["nodes"]["a"] = "127.0.0.1:7101";
+    auto cfg = parse_config(doc);
+    REQUIRE(cfg);
+    CHECK(cfg->heartbeat == std::chrono::milliseconds(250));
+    CHECK(cfg->max_frame == 65536);
+
+    auto pub = cfg->to_public_json();
+    pub["secret"] = cfg->secret;
+    auto again = parse_config(pub);
+    REQUIRE(again);
+    CHECK(*again == *cfg);
+
+    doc["heartbeat_ms"] = -250;
+    CHECK_FALSE(parse_config(doc));
+}

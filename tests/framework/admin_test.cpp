@@ -521,3 +521,17 @@ TEST_CASE("admin: keep-alive by default, Connection: close and HTTP/1.0 close") 
     auto old = raw_exchange(port, "GET /health HTTP/1.0\r\nAuthorization: Bearer s3cret\r\n\r\n");
     CHECK(old.rfind("HTTP/1.0 200", 0) == 0);
 }
+
+TEST_CASE("admin: error messages quoting bytes that are not UTF-8 still get a JSON answer") {
+    // A percent-decoded path or query value can be any bytes; the error body quotes it. Printing
+    // that JSON used to throw, and the client got no answer at all.
+    admin_fixture f;
+    auto missing = f.get("/no%ffroute");
+    CHECK(missing.status == 404);
+    CHECK(json::parse(missing.body)["error"].get<std::string>().find("/no") != std::string::npos);
+
+    auto wrong_method = http_request(f.admin->port(), "DELETE", "/health%c3", {}, "s3cret");
+    CHECK(wrong_method.status == 404);
+    CHECK(json::parse(wrong_method.body).contains("error"));
+    CHECK(f.get("/health").status == 200);
+}
