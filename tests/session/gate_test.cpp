@@ -1085,3 +1085,17 @@ TEST_CASE("gate: shutdown ends WebSocket-port connections that have not upgraded
     io.run_for(5s);
     CHECK(ended == sockets.size());
 }
+
+TEST_CASE("gate: a port outside 0..65535 is a listen error, not another port", "[gate]") {
+    session::gate_options o;
+    o.host = "127.0.0.1";
+    o.tcp_port = 70000;  // 70000 mod 65536 would be 4464
+    o.ws_port = -1;
+    hearth::node n(hearth::testing::test_config("gate-1", 1));
+    auto& g = n.add_service<session::gate>("gate", std::move(o));
+    n.start();
+    CHECK_FALSE(g.wait_listening(5s));
+    CHECK(g.listen_error().find("70000") != std::string::npos);
+    CHECK(g.tcp_port() == 0);
+    n.stop();
+}
