@@ -111,9 +111,18 @@ awaitable<void> gate::stop_accepting() {
 
 awaitable<void> gate::kick_all(std::string reason) {
     co_await stop_accepting();
+    // A session that opens after the kicks below ran on its worker (a WebSocket upgrade that
+    // was in flight) is kicked by on_session_opened; a connection of the WebSocket port that
+    // has not upgraded is ended, so neither holds the drain up to the step's deadline.
+    if (!draining_.load(std::memory_order_acquire)) {
+        drain_reason_ = reason;
+        draining_.store(true, std::memory_order_release);
+    }
     for (unsigned i = 0; i < node().worker_count(); ++i) {
         node().worker_at(i).post_function([this, reason](worker& w) {
-            auto copy = shard_at(w.index()).sessions;  // kick() may close and erase
+            auto& sh = shard_at(w.index());
+            for (auto* t : sh.http_deadlines) t->cancel();
+            auto copy = sh.sessions;  // kick() may close and erase
             for (auto& [id, c] : copy) c->kick(reason, detail::ws_close::going_away);
         });
     }
@@ -212,9 +221,23 @@ void gate::release_admission() {
     connection_gone();
 }
 
+void gate::track_http_deadline(unsigned worker_index, asio::steady_timer* deadline) {
+    shard_at(worker_index).http_deadlines.insert(deadline);
+}
+
+void gate::untrack_http_deadline(unsigned worker_index, asio::steady_timer* deadline) {
+    shard_at(worker_index).http_deadlines.erase(deadline);
+}
+
 void gate::on_session_opened(const std::shared_ptr<detail::connection>& c) {
     shard_at(c->home().index()).sessions.emplace(c->id(), c);
     counters_->sessions.add(1);
+    if (draining()) {
+        // Opened after the shutdown kicks ran on this worker: kick it too, once started (the
+        // caller starts it right after this returns, on this worker).
+        asio::post(c->home().executor(),
+                   [c, reason = drain_reason_] { c->kick(reason, detail::ws_close::going_away); });
+    }
     const std::uint64_t id = c->id();
     const unsigned w = c->home().index();
     const auto since = std::chrono::system_clock::now();

@@ -117,6 +117,15 @@ class gate final : public hearth::service {
     void on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served);
     bool admit();              ///< counts a connection if under max_connections
     void release_admission();  ///< an admitted connection that never became a session
+    /// True once shutdown began kicking every session (kick_all): new sessions are kicked as
+    /// they open, and connections of the WebSocket port that have not upgraded are ended.
+    bool draining() const noexcept { return draining_.load(std::memory_order_acquire); }
+    /// A connection of the WebSocket port that has not upgraded yet parks on `deadline` (its
+    /// handshake deadline) while it waits for the client; the drain cancels these timers so
+    /// an idle keep-alive or half-sent request does not hold shutdown up. Register on worker
+    /// `worker_index`, unregister before the timer is destroyed.
+    void track_http_deadline(unsigned worker_index, asio::steady_timer* deadline);
+    void untrack_http_deadline(unsigned worker_index, asio::steady_timer* deadline);
 
     // ---- internal: session::ref and session::group use these when the gate is on their node --
     // Each queues the operation on the worker that owns what it changes (the session's worker,
@@ -143,7 +152,8 @@ class gate final : public hearth::service {
     struct shard {
         std::unordered_map<std::uint64_t, std::shared_ptr<detail::connection>> sessions;
         std::uint64_t next_seq = 1;
-        std::unordered_set<std::string> remote_services;  // ever routed remotely: down = unavailable
+        std::unordered_set<std::string> remote_services;         // ever routed remotely: down = unavailable
+        std::unordered_set<asio::steady_timer*> http_deadlines;  // WebSocket-port connections not upgraded
     };
     // On the home worker: what the gate knows about each live session.
     struct record {
@@ -183,6 +193,9 @@ class gate final : public hearth::service {
     std::atomic<std::uint16_t> tcp_port_{0};
     std::atomic<std::uint16_t> ws_port_{0};
     std::atomic<std::size_t> connections_{0};
+    // Set by kick_all() (after drain_reason_) and never cleared.
+    std::atomic<bool> draining_{false};
+    std::string drain_reason_;
     std::atomic<unsigned> next_worker_{0};
     std::atomic<bool> ready_{false};  // shards_ exist (set once by on_start)
 

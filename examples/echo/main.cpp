@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -41,6 +42,20 @@ std::string flag(int argc, char** argv, std::string_view name, std::string fallb
     return fallback;
 }
 
+// An integer flag: the whole text a decimal number in [lo, hi], else a clear usage error.
+int int_flag(const std::string& name, const std::string& text, int lo, int hi) {
+    std::size_t used = 0;
+    int v = lo - 1;
+    try {
+        v = std::stoi(text, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != text.size() || v < lo || v > hi)
+        throw std::invalid_argument("--" + name + " must be a number in " + std::to_string(lo) + ".." +
+                                    std::to_string(hi) + ", not '" + text + "'");
+    return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,13 +68,20 @@ int main(int argc, char** argv) {
     }
     hearth::session::gate_options gate;
     gate.host = flag(argc, argv, "host", "127.0.0.1");
-    gate.tcp_port = std::stoi(flag(argc, argv, "port", "3260"));
-    gate.ws_port = std::stoi(flag(argc, argv, "ws-port", "3261"));
+    unsigned threads = 0;
+    try {
+        gate.tcp_port = int_flag("port", flag(argc, argv, "port", "3260"), -1, 65535);
+        gate.ws_port = int_flag("ws-port", flag(argc, argv, "ws-port", "3261"), -1, 65535);
+        threads = static_cast<unsigned>(int_flag("threads", flag(argc, argv, "threads", "0"), 0, 1024));
+    } catch (const std::exception& e) {
+        std::cerr << "hearth_example_echo: " << e.what() << "\n";
+        return 2;
+    }
     gate.max_queued_bytes = 8 * 1024 * 1024;
 
     hearth::node_config config;
     config.name = "echo";
-    config.threads = static_cast<unsigned>(std::stoul(flag(argc, argv, "threads", "0")));
+    config.threads = threads;
     config.log_level = flag(argc, argv, "log-level", "warn");
     hearth::node node(config);
     auto& g = node.add_service<hearth::session::gate>("gate", gate);

@@ -1,5 +1,7 @@
 #include "session/detail/listener.hpp"
 
+#include <stdexcept>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 
@@ -14,6 +16,9 @@ namespace hearth::session::detail {
 listener::listener(gate& g, transport_kind kind) : gate_(g), kind_(kind), acceptor_(g.home().context()) {}
 
 std::uint16_t listener::open(const std::string& host, int port) {
+    // A silent narrowing would listen on another port (70000 -> 4464).
+    if (port < 0 || port > 65535)
+        throw std::invalid_argument("port " + std::to_string(port) + " is not in 0..65535");
     asio::ip::tcp::endpoint ep(asio::ip::make_address(host), static_cast<std::uint16_t>(port));
     acceptor_.open(ep.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));

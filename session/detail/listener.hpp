@@ -27,7 +27,8 @@ class listener : public std::enable_shared_from_this<listener> {
   public:
     listener(gate& g, transport_kind kind);
 
-    /// Binds and listens; returns the bound port. Throws boost::system::system_error.
+    /// Binds and listens; returns the bound port. Throws boost::system::system_error, or
+    /// std::invalid_argument for a port outside 0..65535.
     /// On the gate's home worker.
     std::uint16_t open(const std::string& host, int port);
     /// Starts the accept loop on the gate's home worker.

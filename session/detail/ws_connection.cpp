@@ -1,6 +1,7 @@
 // WebSocket sessions and the plain-HTTP side of the WebSocket port (static files).
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -162,12 +163,53 @@ namespace {
 // socket instead could run after the frame holding the socket was gone).
 template <class Tuple>
 awaitable<Tuple> before(asio::steady_timer& deadline, awaitable<Tuple> op) {
-    auto r = co_await (std::move(op) || deadline.async_wait(asio::use_awaitable));
+    // The timer completes either at the deadline or when cancelled (a shutdown drain ends the
+    // connection that way): both mean "stop waiting".
+    auto r = co_await (std::move(op) || deadline.async_wait(tuple_awaitable));
     if (r.index() == 0) co_return std::get<0>(std::move(r));
     Tuple timed_out{};
     std::get<0>(timed_out) = asio::error::timed_out;
     co_return timed_out;
 }
+
+// The status that tells an HTTP client why its request could not be read, or none (0) when
+// the connection just ended (EOF, the deadline, a reset): a request we refuse gets an answer.
+http::status refusal_for(const boost::system::error_code& ec) {
+    if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
+    if (ec == http::error::body_limit) return http::status::payload_too_large;
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message &&
+        ec != http::error::need_more && ec != http::error::need_buffer)
+        return http::status::bad_request;
+    return http::status{};
+}
+
+// A short text/plain answer that ends the connection.
+awaitable<void> answer_and_close(asio::steady_timer& deadline, tcp::socket& socket, http::status status,
+                                 unsigned version, std::string text) {
+    http::response<http::string_body> res{status, version};
+    res.set(http::field::server, "hearth");
+    res.set(http::field::content_type, "text/plain");
+    res.body() = std::move(text);
+    res.keep_alive(false);
+    res.prepare_payload();
+    co_await before(deadline, http::async_write(socket, res, tuple_awaitable));
+}
+
+// Keeps a not-yet-upgraded connection's deadline known to the gate for as long as the
+// coroutine frame (and so the timer) lives.
+struct http_deadline_registration {
+    gate& g;
+    unsigned worker_index;
+    asio::steady_timer* deadline;
+    http_deadline_registration(gate& owner, unsigned index, asio::steady_timer& t)
+        : g(owner), worker_index(index), deadline(&t) {
+        g.track_http_deadline(worker_index, deadline);
+    }
+    ~http_deadline_registration() { g.untrack_http_deadline(worker_index, deadline); }
+    http_deadline_registration(const http_deadline_registration&) = delete;
+    http_deadline_registration& operator=(const http_deadline_registration&) = delete;
+};
 
 }  // namespace
 
@@ -179,13 +221,27 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
     asio::steady_timer deadline(w.context());
     deadline.expires_after(o.handshake_timeout);
     beast::flat_buffer buffer;
-    for (;;) {
+    // Shutdown cancels `deadline` while this connection waits; a request that arrives anyway
+    // is refused (draining() checked after each read).
+    std::optional<http_deadline_registration> registered(std::in_place, g, w.index(), deadline);
+    while (!g.draining()) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(8 * 1024);
         parser.body_limit(16 * 1024);
         auto [ec, n] = co_await before(deadline, http::async_read(socket, buffer, parser, tuple_awaitable));
-        if (ec) break;
+        if (ec) {
+            if (auto status = refusal_for(ec); status != http::status{}) {
+                std::string why = std::string(http::obsolete_reason(status)) + ": " + ec.message() + ".\n";
+                co_await answer_and_close(deadline, socket, status, 11, std::move(why));
+            }
+            break;
+        }
         auto req = parser.release();
+        if (g.draining()) {
+            co_await answer_and_close(deadline, socket, http::status::service_unavailable, req.version(),
+                                      "The server is shutting down.\n");
+            break;
+        }
         std::string_view target(req.target().data(), req.target().size());
         target = target.substr(0, target.find('?'));
 
@@ -193,11 +249,8 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
             // Standard clients (pomelo-jsclient-websocket, Nano's) connect to "/" and Pomelo and
             // Nano upgrade on any path; ws_path_only restricts upgrades to ws_path.
             if (o.ws_path_only && target != o.ws_path) {
-                http::response<http::string_body> res{http::status::not_found, req.version()};
-                res.set(http::field::content_type, "text/plain");
-                res.body() = "No WebSocket endpoint here.\n";
-                res.prepare_payload();
-                co_await before(deadline, http::async_write(socket, res, tuple_awaitable));
+                co_await answer_and_close(deadline, socket, http::status::not_found, req.version(),
+                                          "No WebSocket endpoint here.\n");
                 break;
             }
             websocket::stream<tcp::socket> ws(std::move(socket));
@@ -206,6 +259,7 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
             ws.read_message_max(std::max<std::size_t>(4 * (o.max_packet_body + 4), 1 << 20));
             deadline.expires_after(o.handshake_timeout);
             auto [aec] = co_await before(deadline, ws.async_accept(req, tuple_awaitable));
+            registered.reset();  // a session now (kicked by a drain), or gone
             if (aec) {
                 beast::get_lowest_layer(ws).close(ignored);
                 g.release_admission();

@@ -1,6 +1,9 @@
 #include "session/gate.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -971,4 +974,128 @@ TEST_CASE("gate: the WebSocket port's HTTP phase is bounded by the handshake tim
     while (!ec) s.read_some(asio::buffer(buf), ec);
     // Closed by the deadline (not by a read that never ends).
     CHECK(steady::now() - start < 5s);
+}
+
+namespace {
+
+// Sends `request` as is on the WebSocket port and returns everything the gate answers until it
+// closes the connection (bounded: the gate closes within its handshake timeout).
+std::string http_exchange(std::uint16_t port, const std::string& request) {
+    namespace asio = boost::asio;
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    asio::write(s, asio::buffer(request));
+    std::string got;
+    boost::system::error_code ec;
+    char buf[4096];
+    while (!ec) {
+        auto n = s.read_some(asio::buffer(buf), ec);
+        got.append(buf, n);
+    }
+    return got;
+}
+
+}  // namespace
+
+TEST_CASE("gate: a request the WebSocket port cannot read gets an HTTP error status", "[gate][ws]") {
+    fixture f;
+    const auto port = f.g->ws_port();
+    SECTION("a target longer than the header limit") {
+        const auto got =
+            http_exchange(port, "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(got.rfind("HTTP/1.1 431 ", 0) == 0);
+    }
+    SECTION("a WebSocket upgrade with a target longer than the header limit") {
+        const auto got = http_exchange(port, "GET /" + std::string(9000, 'a') +
+                                                 " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                                                 "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+        CHECK(got.rfind("HTTP/1.1 431 ", 0) == 0);
+    }
+    SECTION("not HTTP") {
+        CHECK(http_exchange(port, "GARBAGE\r\n\r\n").rfind("HTTP/1.1 400 ", 0) == 0);
+    }
+    SECTION("a NUL in the target") {
+        CHECK(http_exchange(port, std::string("GET /\0 HTTP/1.1\r\n\r\n", 20)).rfind("HTTP/1.1 400 ", 0) ==
+              0);
+    }
+    SECTION("a body over the limit") {
+        const auto got = http_exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+        CHECK(got.rfind("HTTP/1.1 413 ", 0) == 0);
+    }
+}
+
+TEST_CASE("gate: shutdown ends WebSocket-port connections that have not upgraded, at once",
+          "[gate][ws][kick]") {
+    namespace asio = boost::asio;
+    session::gate_options o;
+    o.handshake_timeout = 60s;  // only the drain can end them within the test
+    o.static_files["/index.html"] = session::static_file{"text/html", "<h1>hi</h1>"};
+    auto f = std::make_unique<fixture>(o);
+    asio::io_context io;
+    std::vector<std::unique_ptr<asio::ip::tcp::socket>> sockets;
+    auto open = [&](const std::string& send) {
+        auto s = std::make_unique<asio::ip::tcp::socket>(io);
+        s->connect({asio::ip::make_address("127.0.0.1"), f->g->ws_port()});
+        if (!send.empty()) asio::write(*s, asio::buffer(send));
+        sockets.push_back(std::move(s));
+    };
+    open("");                                             // connected, silent
+    open("GET / HTTP/1.1\r\nHost: x\r\n");                // a request never finished
+    open("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");  // a browser's keep-alive
+    std::string page;
+    {
+        char buf[4096];
+        while (page.find("<h1>hi</h1>") == std::string::npos) {
+            auto n = sockets.back()->read_some(asio::buffer(buf));
+            page.append(buf, n);
+        }
+    }
+    // A WebSocket session too, so the drain has a Kick to deliver as well.
+    test_client ws(test_client::kind::ws, f->g->ws_port());
+    REQUIRE(ws.handshake()["code"] == 200);
+    REQUIRE(hearth::testing::eventually([&] { return f->g->session_count() == 4; }));
+
+    auto stopping = std::async(std::launch::async, [&f] { return f->n.stop(); });
+    CHECK(ws.wait_closed());
+    CHECK(json::parse(ws.kick_body())["reason"] == "server shutting down");
+    ws.close();
+    // The node stops promptly and without a failed step (not at the kick step's deadline).
+    REQUIRE(stopping.wait_for(10s) == std::future_status::ready);
+    auto report = stopping.get();
+    CHECK(report.ok());
+    auto step = std::find_if(report.steps.begin(), report.steps.end(),
+                             [](const auto& s) { return s.name == "gate 'gate': kick clients"; });
+    REQUIRE(step != report.steps.end());
+    CHECK(step->ok);
+    CHECK(step->took < std::chrono::milliseconds(1000));
+    // And every connection was ended (EOF or reset), none left open.
+    std::size_t ended = 0;
+    std::vector<std::array<char, 256>> bufs(sockets.size());
+    std::function<void(std::size_t)> read_until_end = [&](std::size_t i) {
+        sockets[i]->async_read_some(asio::buffer(bufs[i]), [&, i](boost::system::error_code ec, std::size_t) {
+            if (ec)
+                ++ended;
+            else
+                read_until_end(i);
+        });
+    };
+    for (std::size_t i = 0; i < sockets.size(); ++i) read_until_end(i);
+    io.run_for(5s);
+    CHECK(ended == sockets.size());
+}
+
+TEST_CASE("gate: a port outside 0..65535 is a listen error, not another port", "[gate]") {
+    session::gate_options o;
+    o.host = "127.0.0.1";
+    o.tcp_port = 70000;  // 70000 mod 65536 would be 4464
+    o.ws_port = -1;
+    hearth::node n(hearth::testing::test_config("gate-1", 1));
+    auto& g = n.add_service<session::gate>("gate", std::move(o));
+    n.start();
+    CHECK_FALSE(g.wait_listening(5s));
+    CHECK(g.listen_error().find("70000") != std::string::npos);
+    CHECK(g.tcp_port() == 0);
+    n.stop();
 }
