@@ -127,6 +127,11 @@ void node::register_metrics() {
         out.sample("hearth_late_replies_total", {}, sum(&worker_stats::late_replies));
         out.family("hearth_handler_failures_total", "Handlers that threw.", metric_type::counter);
         out.sample("hearth_handler_failures_total", {}, sum(&worker_stats::handler_failures));
+        out.family("hearth_client_replies_via_gate_total",
+                   "Replies to calls from a client's gate on another node sent through that gate, "
+                   "behind what the handler sent to the client (framework/client_replies.hpp).",
+                   metric_type::counter);
+        out.sample("hearth_client_replies_via_gate_total", {}, sum(&worker_stats::client_replies_via_gate));
         out.family("hearth_handler_runners", "Coroutines kept to run handlers.", metric_type::gauge);
         out.sample("hearth_handler_runners", {}, sum(&worker_stats::runners));
         out.family("hearth_mailbox_depth", "Messages accepted for a service but not started yet.",

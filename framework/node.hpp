@@ -17,6 +17,7 @@
 
 #include "framework/asio.hpp"
 #include "framework/call_context.hpp"
+#include "framework/client_replies.hpp"
 #include "framework/detail/service_registry.hpp"
 #include "framework/remote_transport.hpp"
 #include "framework/worker.hpp"
@@ -214,6 +215,27 @@ class node {
     /// services of this node and for in-process transports.
     std::shared_ptr<inbound_replies> replies_to_this_node() const { return self_replies_; }
 
+    // ---- replies to clients of gates on other nodes (framework/client_replies.hpp) ---------
+
+    /// Installs this node's client reply route (the session module does, on the first message
+    /// this node sends towards a gate on another node); installing again replaces it. Any thread.
+    void set_client_reply_route(client_reply_route route) noexcept {
+        client_reply_route_.store(route, std::memory_order_release);
+    }
+    /// This node's route, or nullptr. Any thread.
+    client_reply_route current_client_reply_route() const noexcept {
+        return client_reply_route_.load(std::memory_order_acquire);
+    }
+    /// Counts a message this node sends towards a client session on another node. Any thread;
+    /// one atomic add on a cache line of its own.
+    void note_remote_client_effect() noexcept {
+        remote_client_effects_.value.fetch_add(1, std::memory_order_release);
+    }
+    /// The count so far (compared before and after a client's handler runs). Any thread.
+    std::uint64_t remote_client_effects() const noexcept {
+        return remote_client_effects_.value.load(std::memory_order_acquire);
+    }
+
     // ---- internals shared with worker and service ------------------------------------------
     std::uint64_t registry_version() const noexcept {
         return registry_version_.load(std::memory_order_acquire);
@@ -246,6 +268,13 @@ class node {
     std::atomic<remote_transport*> transport_raw_{nullptr};
     std::shared_ptr<inbound_replies> self_replies_;
     hearth::counter* inbound_refused_ = nullptr;
+    std::atomic<client_reply_route> client_reply_route_{nullptr};
+    // Bumped by whichever worker sends to a remote gate, read by every client call from one:
+    // a line of its own keeps those writes off the fields around it.
+    struct alignas(64) effect_counter {
+        std::atomic<std::uint64_t> value{0};
+    };
+    effect_counter remote_client_effects_;
 
     std::vector<shutdown_step> shutdown_steps_;  // guarded by registry_mutex_
 

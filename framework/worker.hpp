@@ -45,6 +45,8 @@ struct worker_stats {
     std::atomic<std::uint64_t> messages_handled{0};
     std::atomic<std::uint64_t> late_replies{0};
     std::atomic<std::uint64_t> handler_failures{0};
+    /// Replies to clients' calls sent along the node's client reply route (client_replies.hpp).
+    std::atomic<std::uint64_t> client_replies_via_gate{0};
     std::atomic<std::uint64_t> overloaded{0};
     std::atomic<std::uint64_t> not_found{0};
     std::atomic<std::uint64_t> runners{0};

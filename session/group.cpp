@@ -65,7 +65,7 @@ result<void> group::send(const std::string& gate_node, gate_members& g, std::str
         if (ids) local->deliver_broadcast(route, *payload, *ids);
         return {};
     }
-    detail::note_remote_effect();
+    detail::note_remote_effect(w->owner());
     broadcast_request req;
     req.route = std::string(route);
     req.payload = payload;

@@ -39,7 +39,7 @@ result<void> ref::push_raw(std::string_view route, std::string payload) const {
         g->deliver_push(id_, std::string(route), std::move(payload));
         return {};
     }
-    detail::note_remote_effect();
+    detail::note_remote_effect(self);
     push_request r{id_, std::string(route), std::move(payload)};
     return hearth::notify(self, gate_method::push, gate_address(), std::move(r));
 }
@@ -50,7 +50,7 @@ result<void> ref::kick(std::string reason) const {
         g->deliver_kick(id_, std::move(reason));
         return {};
     }
-    detail::note_remote_effect();
+    detail::note_remote_effect(self);
     kick_request r{id_, std::move(reason)};
     return hearth::notify(self, gate_method::kick, gate_address(), std::move(r));
 }
@@ -69,7 +69,7 @@ result<void> ref::set(std::string key, nlohmann::json value) const {
         g->deliver_set(id_, std::move(key), std::move(value));
         return {};
     }
-    detail::note_remote_effect();
+    detail::note_remote_effect(self);
     set_request r{id_, std::move(key), std::move(value)};
     return hearth::notify(self, gate_method::set, gate_address(), std::move(r));
 }

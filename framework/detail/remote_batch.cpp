@@ -3,7 +3,6 @@
 #include <cstring>
 #include <new>
 
-#include "framework/client_replies.hpp"
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
 
@@ -27,14 +26,16 @@ std::string caller_address(std::string_view source, std::string_view source_node
 // ---- remote_item ---------------------------------------------------------------------------
 
 remote_item::remote_item(remote_batch& batch, service& target, std::string_view route,
-                         std::string_view payload, call_context ctx, const node::inbound_entry& e)
+                         std::string_view payload, call_context ctx, const node::inbound_entry& e,
+                         bool from_client_gate)
     : inbound(target, route, std::move(ctx)),
       batch_(batch),
       payload_(payload),
       deadline_(e.deadline),
       call_id_(e.call_id),
       reply_worker_(e.reply_worker),
-      one_way_(e.one_way) {}
+      one_way_(e.one_way),
+      from_client_gate_(from_client_gate) {}
 
 awaitable<void> remote_item::execute(worker& w) {
     handler_base* h = target_.find_handler(route_);
@@ -48,7 +49,7 @@ awaitable<void> remote_item::execute(worker& w) {
         return {};
     }
     worker_ = &w;
-    if (context_.client && !one_way_) client_effects_ = remote_client_effects();
+    if (from_client_gate_ && !one_way_) client_effects_ = target_.node().remote_client_effects();
     return h->run_encoded(context_, batch_.codec(), payload_, *this);
 }
 
@@ -56,14 +57,20 @@ void remote_item::answer(remote_outcome&& o) {
     if (one_way_) return;
     auto* r = batch_.replies();
     if (!r) return;
-    // A client's call from another node's gate, whose handler (or anything else in this
-    // process) sent messages towards gates on other nodes meanwhile: the reply goes the way
-    // those messages went, so that it cannot overtake them (framework/client_replies.hpp).
-    if (worker_ && context_.client && remote_client_effects() != client_effects_ &&
-        context_.client->gate_node != target_.node().name())
-        if (auto route = current_client_reply_route();
-            route && route(target_.node(), *context_.client, reply_worker_, call_id_, o))
-            return;
+    // A client's call from its gate's node, whose handler (or anything else on this node)
+    // sent messages towards gates on other nodes meanwhile: the reply goes the way those
+    // messages went, so that it cannot overtake them (framework/client_replies.hpp). Only
+    // when the caller is the gate's node: a nested call that carries the client's origin from
+    // another node waits for its reply there, not at the gate.
+    if (worker_ && from_client_gate_) {
+        node& self = target_.node();
+        if (self.remote_client_effects() != client_effects_)
+            if (auto route = self.current_client_reply_route();
+                route && route(self, *context_.client, reply_worker_, call_id_, o)) {
+                bump(worker_->stats().client_replies_via_gate);
+                return;
+            }
+    }
     r->reply(call_id_, reply_worker_, std::move(o));
 }
 
@@ -117,7 +124,8 @@ remote_batch* remote_batch::create(service& target, const node::inbound_batch& b
             data += e.payload.size();
             new (&items[built])
                 remote_item(*batch, target, route, payload,
-                            call_context{caller_address(e.source, b.source_node), e.client}, e);
+                            call_context{caller_address(e.source, b.source_node), e.client}, e,
+                            e.client && !b.source_node.empty() && e.client->gate_node == b.source_node);
         }
     } catch (...) {
         for (std::size_t i = 0; i < built; ++i) items[i].~remote_item();

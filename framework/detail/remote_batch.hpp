@@ -23,7 +23,7 @@ class remote_batch;
 class remote_item final : public inbound, public encoded_target {
   public:
     remote_item(remote_batch& batch, service& target, std::string_view route, std::string_view payload,
-                call_context ctx, const node::inbound_entry& e);
+                call_context ctx, const node::inbound_entry& e, bool from_client_gate);
 
     awaitable<void> execute(worker& w) override;
     void reject(worker& w, rpc::error e) override;
@@ -40,8 +40,9 @@ class remote_item final : public inbound, public encoded_target {
     std::uint64_t call_id_;
     std::uint32_t reply_worker_;
     bool one_way_;
+    bool from_client_gate_;  // a client's call sent by the node of that client's gate
     worker* worker_ = nullptr;
-    std::uint64_t client_effects_ = 0;  // remote_client_effects() when a client's call started
+    std::uint64_t client_effects_ = 0;  // node::remote_client_effects() when a client's call started
 };
 
 class remote_batch final : public message {

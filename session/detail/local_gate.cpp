@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "framework/client_replies.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
 #include "session/gate.hpp"
@@ -46,10 +45,12 @@ gate* local_gate(node& self, const std::string& gate_node, const std::string& se
     return dynamic_cast<gate*>(self.find_service(service));
 }
 
-void note_remote_effect() {
-    static const bool installed = (set_client_reply_route(&reply_through_gate), true);
-    (void)installed;
-    note_remote_client_effect();
+void note_remote_effect(node& self) {
+    // Installed on the node that sends (the handler's), not process-wide: another node in the
+    // same process keeps its own route and count.
+    if (self.current_client_reply_route() != &reply_through_gate)
+        self.set_client_reply_route(&reply_through_gate);
+    self.note_remote_client_effect();
 }
 
 }  // namespace hearth::session::detail

@@ -20,8 +20,8 @@ namespace hearth::session::detail {
 /// service there is not a gate). Worker thread of `self`.
 gate* local_gate(node& self, const std::string& gate_node, const std::string& service);
 
-/// Counts a message about to go to a gate on another node, and installs the client reply route
-/// of the session module (once per process).
-void note_remote_effect();
+/// Counts a message `self` is about to send to a gate on another node, and installs the
+/// session module's client reply route on `self` (the first time). Any thread.
+void note_remote_effect(node& self);
 
 }  // namespace hearth::session::detail

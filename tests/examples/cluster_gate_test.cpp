@@ -216,3 +216,169 @@ TEST_CASE("cluster gate: a handler on another node: bind and data are in place a
         CHECK(check->body["tag"] == tag);
     }
 }
+
+namespace {
+
+inline constexpr hearth::rpc::method<json, json> whoami{"pusher.whoami"};
+inline constexpr hearth::rpc::method<json, json> push_to{"pusher.push"};
+inline constexpr hearth::rpc::method<json, json> relay_via{"relay.via"};
+inline constexpr hearth::rpc::method<json, json> relay_join{"relay.join"};
+
+// "pusher.whoami": answers the calling session's id. "pusher.push" {session}: pushes
+// "onRelay" to that session of "gate@gate-1" (a plain service call, no client origin).
+class pusher_service : public hearth::service {
+  public:
+    pusher_service() {
+        handle(whoami, &pusher_service::on_whoami);
+        handle(push_to, &pusher_service::on_push);
+    }
+
+  private:
+    hearth::awaitable<hearth::result<json>> on_whoami(const hearth::call_context& ctx, json) {
+        if (!ctx.client) co_return hearth::app_error("no_session", "clients only");
+        json out;
+        out["session"] = ctx.client->session_id;
+        co_return out;
+    }
+    hearth::awaitable<hearth::result<json>> on_push(json req) {
+        session::ref s("gate-1", req.at("session").get<std::uint64_t>());
+        (void)s.push("onRelay", json::object());
+        co_return json::object();
+    }
+};
+
+// "relay.via" {session}: calls pusher.push@game-1 for that session and waits for it, then
+// answers {"node": <this node>}. Its own node sends nothing to the gate.
+class relay_service : public hearth::service {
+  public:
+    relay_service() {
+        handle(relay_via, &relay_service::on_via);
+        handle(relay_join, &relay_service::on_join);
+    }
+
+  private:
+    // "relay.join" {tag, n}: order.join@game-1 carrying the client's origin (that handler
+    // pushes to the client), then answers what it answered.
+    hearth::awaitable<hearth::result<json>> on_join(const hearth::call_context& ctx, json req) {
+        hearth::call_context forwarded = ctx;
+        auto joined = co_await hearth::call(hearth::testing::order_join, "order@game-1", req,
+                                            std::chrono::milliseconds(3000), std::move(forwarded));
+        if (!joined) co_return std::move(joined).error();
+        co_return std::move(*joined);
+    }
+    hearth::awaitable<hearth::result<json>> on_via(json req) {
+        json inner;
+        inner["session"] = req.at("session");
+        auto pushed = co_await call(push_to, "pusher@game-1", inner, std::chrono::milliseconds(3000));
+        if (!pushed) co_return std::move(pushed).error();
+        json out;
+        out["node"] = node().name();
+        co_return out;
+    }
+};
+
+std::uint64_t replies_via_gate(hearth::node& n) {
+    const std::string text = n.metrics().render();
+    const std::string name = "\nhearth_client_replies_via_gate_total ";
+    const auto pos = text.find(name);
+    REQUIRE(pos != std::string::npos);
+    return std::stoull(text.substr(pos + name.size()));
+}
+
+}  // namespace
+
+TEST_CASE("cluster gate: nodes in one process keep their own client reply route and count", "[order]") {
+    // game-1 pushes to the client while a handler of game-2 (same process) runs for that client:
+    // game-2's reply must take the usual path, since game-2 itself sent nothing to the gate.
+    fixture f;
+    auto& gate_node = f.add("gate-1");
+    auto& game1 = f.add("game-1");
+    auto& game2 = f.add("game-2");
+    session::gate_options o;
+    o.host = "127.0.0.1";
+    o.tcp_port = 0;
+    o.ws_port = -1;
+    o.request_timeout = 5000ms;
+    auto& g = gate_node.n->add_service<session::gate>("gate", o);
+    game1.n->add_service<pusher_service>("pusher");
+    game1.n->add_service<hearth::testing::order_service>("order");
+    game2.n->add_service<relay_service>("relay");
+    const auto cfg = f.config();
+    auto events = gate_node.c->members().subscribe();
+    // One subscription per awaited event: wait_event drops what it passes over.
+    auto events2 = gate_node.c->members().subscribe();
+    auto game2_events = game2.c->members().subscribe();
+    f.start("gate-1", cfg);
+    f.start("game-1", cfg);
+    f.start("game-2", cfg);
+    REQUIRE(g.wait_listening(5s));
+    REQUIRE(wait_event(*events, membership_event_kind::node_up, "game-1"));
+    REQUIRE(wait_event(*events2, membership_event_kind::node_up, "game-2"));
+    REQUIRE(wait_event(*game2_events, membership_event_kind::node_up, "game-1"));
+
+    test_client c(test_client::kind::tcp, g.tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    c.request(1, "pusher.whoami", json::object());
+    auto me = c.next_response();
+    REQUIRE(me);
+    REQUIRE_FALSE(me->error);
+    const auto session_id = me->body["session"].get<std::uint64_t>();
+
+    for (std::uint64_t k = 0; k < 10; ++k) {
+        json req;
+        req["session"] = session_id;
+        c.request(k + 2, "relay.via", req);
+        bool pushed = false, answered = false;
+        while (!pushed || !answered) {
+            auto e = hearth::testing::next_event(c);
+            REQUIRE(e);
+            if (e->type == hearth::testing::client_event::kind::push) {
+                CHECK(e->route == "onRelay");
+                pushed = true;
+            } else {
+                REQUIRE(e->type == hearth::testing::client_event::kind::response);
+                CHECK_FALSE(e->error);
+                CHECK(e->id == k + 2);
+                CHECK(e->body["node"] == "game-2");
+                answered = true;
+            }
+        }
+    }
+    // game-1 counted its pushes and has the route; game-2 has neither and rerouted nothing.
+    CHECK(game1.n->remote_client_effects() == 10);  // one push per relay
+    CHECK(game1.n->current_client_reply_route() != nullptr);
+    CHECK(game2.n->remote_client_effects() == 0);
+    CHECK(game2.n->current_client_reply_route() == nullptr);
+    CHECK(replies_via_gate(*game2.n) == 0);
+    CHECK(replies_via_gate(*game1.n) == 0);  // pusher.push was a call from game-2, not from the gate
+
+    // A nested call from game-2 that carries the client's origin: game-1 pushes, but its reply
+    // goes back to game-2 (its caller), not through the gate.
+    for (int k = 0; k < 5; ++k) {
+        json req;
+        req["tag"] = 50 + k;
+        req["n"] = 2;
+        c.request(static_cast<std::uint64_t>(50 + k), "relay.join", req);
+        int pushes = 0;
+        bool answered = false;
+        while (pushes < 2 || !answered) {
+            auto e = hearth::testing::next_event(c);
+            REQUIRE(e);
+            if (e->type == hearth::testing::client_event::kind::push) {
+                ++pushes;
+            } else {
+                REQUIRE(e->type == hearth::testing::client_event::kind::response);
+                REQUIRE_FALSE(e->error);
+                CHECK(e->body["tag"] == 50 + k);
+                answered = true;
+            }
+        }
+    }
+    CHECK(replies_via_gate(*game1.n) == 0);
+
+    // game-1's own client handlers that push do take the gate path, each one.
+    REQUIRE(hearth::testing::count_responses_first(c, 5, 2, 100) == 0);
+    CHECK(replies_via_gate(*game1.n) == 5);
+    CHECK(replies_via_gate(*game2.n) == 0);
+    CHECK(replies_via_gate(*gate_node.n) == 0);
+}
