@@ -1,11 +1,8 @@
 #include "session/handshake.hpp"
 
 namespace hearth::session {
-namespace {
 
-// Nesting depth of a JSON text, counted on the raw bytes (brackets outside strings) so that a
-// hostile body is refused before the parser builds anything.
-bool nesting_within(std::string_view text, std::size_t limit) noexcept {
+bool json_nesting_within(std::string_view text, std::size_t limit) noexcept {
     std::size_t depth = 0;
     bool in_string = false;
     bool escaped = false;
@@ -27,6 +24,7 @@ bool nesting_within(std::string_view text, std::size_t limit) noexcept {
     }
     return true;
 }
+namespace {
 
 std::string dump(const nlohmann::ordered_json& j) {
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -39,7 +37,7 @@ std::error_code parse_handshake(std::string_view body, handshake_request& out) {
         out = handshake_request{};
         return {};
     }
-    if (!nesting_within(body, max_handshake_depth)) return errc::bad_handshake;
+    if (!json_nesting_within(body, max_handshake_depth)) return errc::bad_handshake;
     auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return errc::bad_handshake;
 

@@ -24,6 +24,11 @@ struct handshake_request {
     nlohmann::json user;  ///< the "user" value as sent (null when absent), for validators
 };
 
+/// True when the JSON text `text` nests arrays and objects at most `limit` deep, counted on the
+/// raw bytes (brackets outside strings), so that a hostile body is refused before a parser
+/// builds anything. Any thread; no allocation.
+bool json_nesting_within(std::string_view text, std::size_t limit) noexcept;
+
 /// The deepest JSON nesting accepted in a client handshake: nlohmann's parser is iterative but
 /// destroying and printing a value recurse, so a 64 KiB "[[[[..." must not reach them.
 inline constexpr std::size_t max_handshake_depth = 32;

@@ -1,31 +1,11 @@
 #include "tools/cli/event_printer.hpp"
 
+#include "session/handshake.hpp"
+
 namespace hearth::tools {
 namespace {
 
 constexpr std::size_t max_payload_depth = 64;
-
-// True when `text` nests arrays/objects at most `limit` deep (strings skipped).
-bool depth_at_most(std::string_view text, std::size_t limit) {
-    std::size_t depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > limit) return false;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return true;
-}
 
 template <class Json>
 std::string dump(const Json& j) {
@@ -41,7 +21,7 @@ void write_line(const std::string& line) {
 }  // namespace
 
 nlohmann::json payload_json(std::string_view payload) {
-    if (depth_at_most(payload, max_payload_depth)) {
+    if (session::json_nesting_within(payload, max_payload_depth)) {
         auto j = nlohmann::json::parse(payload, nullptr, false);
         if (!j.is_discarded()) return j;
     }
