@@ -172,7 +172,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!ec && !parser.is_done()) parser.put_eof(ec);
         FUZZ_CHECK(!ec && parser.is_done(), "a malformed HTTP response: " + ec.message() + "\n" + out);
         const auto& res = parser.get();
-        static constexpr unsigned documented[] = {200, 202, 400, 401, 403, 404, 405, 409, 413, 417, 431, 500, 503};
+        static constexpr unsigned documented[] = {200, 202, 400, 401, 403, 404, 405,
+                                                  409, 413, 417, 431, 500, 503};
         FUZZ_CHECK(
             std::find(std::begin(documented), std::end(documented), res.result_int()) != std::end(documented),
             "an undocumented status " + std::to_string(res.result_int()));
