@@ -15,7 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 targets=(packet_decoder message handshake inflate gate_options gate_connection
-         cluster_frame cluster_handshake cluster_config admin_http)
+         cluster_frame cluster_handshake cluster_config cluster_link admin_http)
 build="$hearth_root/build/fuzz"
 src="$hearth_root/tests/fuzz"
 

@@ -138,7 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (would_change_the_node(in)) return -1;  // not added to the corpus
 
     hearth::fuzz::loopback_client client(the_admin->port());
-    FUZZ_CHECK(client.connected(), "cannot connect to the admin server");
+    FUZZ_CHECK(client.connected(), "cannot connect to the admin server: " + client.error());
     client.write(in);
     client.shutdown_send();
 

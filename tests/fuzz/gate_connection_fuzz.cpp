@@ -157,7 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const prediction want = predict(in);
 
     hearth::fuzz::loopback_client client(the_gate->tcp_port());
-    FUZZ_CHECK(client.connected(), "cannot connect to the gate");
+    FUZZ_CHECK(client.connected(), "cannot connect to the gate: " + client.error());
     for (std::string_view rest = in; !rest.empty();) {
         const std::size_t n = split.next(rest.size());
         if (!client.write(rest.substr(0, n))) break;  // the gate hung up (allowed after an error)

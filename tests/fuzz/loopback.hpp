@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -21,12 +22,27 @@ class loopback_client {
   public:
     explicit loopback_client(std::uint16_t port) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd_ < 0) return;
+        if (fd_ < 0) {
+            error_ = errno;
+            return;
+        }
+        // The client that half-closes first ends in TIME_WAIT (60 s on Linux) whatever its
+        // SO_LINGER, so hundreds of connections a second from 127.0.0.1 alone would run out of
+        // ephemeral ports to one server port within minutes of fuzzing. Each connection takes
+        // its source address from the rest of 127.0.0.0/8 in turn (all loopback on Linux), which
+        // multiplies the 4-tuples by millions.
+        static std::uint32_t next_source = 0;
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        src.sin_addr.s_addr = htonl(0x7f000000u | (2u + next_source++ % 0xfffffdu));
+        const int one_bind = 1;
+        ::setsockopt(fd_, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one_bind, sizeof one_bind);
+        (void)::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src);  // 127.0.0.1 if refused
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_port = htons(port);
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && !finish_interrupted_connect()) {
             ::close(fd_);
             fd_ = -1;
             return;
@@ -45,6 +61,8 @@ class loopback_client {
     loopback_client& operator=(const loopback_client&) = delete;
 
     bool connected() const noexcept { return fd_ >= 0; }
+    /// Why the connection failed, for the failure message ("" when connected).
+    std::string error() const { return fd_ >= 0 ? std::string() : std::strerror(error_); }
 
     /// Writes all of `bytes`; false when the peer closed (the server may hang up early).
     bool write(std::string_view bytes) {
@@ -81,6 +99,31 @@ class loopback_client {
     }
 
   private:
+    // libFuzzer's timeout alarm (SIGALRM, every second) interrupts a blocking connect(); the
+    // connection then completes in the background (POSIX connect(2), EINTR): wait for it and
+    // read its outcome instead of calling connect() again (which would fail EALREADY).
+    bool finish_interrupted_connect() {
+        if (errno != EINTR) {
+            error_ = errno;
+            return false;
+        }
+        for (;;) {
+            pollfd p{fd_, POLLOUT, 0};
+            const int r = ::poll(&p, 1, 5000);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) {
+                error_ = r == 0 ? ETIMEDOUT : errno;
+                return false;
+            }
+            int so_error = 0;
+            socklen_t len = sizeof so_error;
+            ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &so_error, &len);
+            error_ = so_error;
+            return so_error == 0;
+        }
+    }
+
+    int error_ = 0;
     int fd_ = -1;
 };
 
