@@ -38,7 +38,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/cluster.hpp"
-#include "cluster/detail/clock_sync.hpp"
 #include "cluster/frame.hpp"
 #include "cluster/handshake.hpp"
 #include "framework/node.hpp"
@@ -66,6 +65,15 @@ class echo_service : public hearth::service {
 constexpr std::string_view self = "fuzz-agent";
 constexpr std::string_view peer = "x";
 constexpr std::uint64_t sentinel_id = 1'000'000;
+
+// Now in the cluster's time base: microseconds of this process's monotonic clock, what every
+// stamp and deadline a node writes means (cluster/frame.hpp, time_stamps). The harness and the
+// node share the process, so the peer's clock is the node's.
+std::uint64_t wire_now() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+}
 
 hearth::node* the_node = nullptr;
 cluster_config the_config;
@@ -119,7 +127,7 @@ std::uint64_t handshake(hearth::fuzz::loopback_client& client, frame_reader& rea
     h.max_frame = static_cast<std::uint32_t>(the_config.max_frame);
     h.heartbeat_ms = static_cast<std::uint32_t>(the_config.heartbeat.count());
     h.sender_incarnation = 42;
-    const auto now = detail::wire_time(std::chrono::steady_clock::now());
+    const auto now = wire_now();
     h.stamps = time_stamps{c->time, now, now};
     h.nonce = make_nonce();
     h.cluster = the_config.cluster;
@@ -165,7 +173,7 @@ bool fill_request(request_frame& r, std::uint8_t flags, std::uint8_t route, std:
                   std::uint64_t incarnation, bool& addressed_here) {
     r.target_node = (flags & 1) ? std::string_view("someone") : self;
     r.target_incarnation = (flags & 2) ? incarnation + 1 : incarnation;
-    const auto now = detail::wire_time(std::chrono::steady_clock::now());
+    const auto now = wire_now();
     switch ((flags >> 2) & 3) {
         case 0:
             r.deadline = 0;
@@ -251,7 +259,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             case 2: {
                 heartbeat_frame hb;
-                const auto now = detail::wire_time(std::chrono::steady_clock::now());
+                const auto now = wire_now();
                 hb.stamps = time_stamps{0, 0, now};
                 out += encoded(hb);
                 break;
