@@ -335,12 +335,12 @@ awaitable<void> connection::run_validator() {
 }
 
 bool connection::send_handshake_reply(const std::string& body) {
-    std::error_code why;
-    const queued q = append_owned(
-        [&](std::string& out) { return why = encode_packet(out, packet_type::handshake, body); });
+    const queued q =
+        append_owned([&](std::string& out) { return encode_packet(out, packet_type::handshake, body); });
     if (q == queued::not_encoded) {
         // A dictionary or a validator message of megabytes: the client cannot be answered.
-        gate_.log().error("session {}: handshake reply not sent: {}", id_, why.message());
+        gate_.log().error("session {}: handshake reply not sent: its {} bytes are over the packet limit", id_,
+                          body.size());
         close("handshake reply not sent");
     }
     return q == queued::yes;
@@ -409,12 +409,12 @@ bool connection::take_token() {
 }
 
 void connection::send_response(std::uint64_t msg_id, std::string_view payload, bool error) {
-    std::error_code why;
-    const queued q = append_owned(
-        [&](std::string& out) { return why = encode_response_packet(out, msg_id, payload, error); });
+    const queued q =
+        append_owned([&](std::string& out) { return encode_response_packet(out, msg_id, payload, error); });
     if (q != queued::not_encoded) return;
     // Only a payload over the packet limit (16 MiB) fails: the client still gets one Response.
-    gate_.log().warn("session {}: response {} not sent: {}", id_, msg_id, why.message());
+    gate_.log().warn("session {}: response {} not sent: its {} bytes are over the packet limit", id_, msg_id,
+                     payload.size());
     if (!error) gate_.stats().request_errors.add();
     std::string fallback;
     append_error_payload(fallback, client_error_code(rpc::errc::handler_failed),
