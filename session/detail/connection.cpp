@@ -133,7 +133,7 @@ bool connection::send_push(std::string_view route, std::string_view payload) {
     const queued q = append_owned([&](std::string& out) {
         return why = encode_push_packet(out, route, payload, gate_.options().dictionary.get());
     });
-    // The caller learns it from the false (ref::push reports it); the log says why.
+    // A push is fire-and-forget (gate::deliver_push): the log is its report.
     if (q == queued::not_encoded)
         gate_.log().warn("session {}: push '{}' not sent: {}", id_, route, why.message());
     return q == queued::yes;

@@ -92,8 +92,8 @@ class connection : public std::enable_shared_from_this<connection> {
     /// input ended; throws nothing it can avoid (run() logs and closes on an exception).
     virtual awaitable<void> reader() = 0;
     /// The transport's write loop: takes the write queue (take_queue) and writes it until the
-    /// session is closed; after a kick, once the queue is empty, ends the output (half-close or
-    /// close frame: on_flushed_after_kick).
+    /// session is closed; after a kick, once the queue is empty, ends the output (TCP: the
+    /// half-close of on_flushed_after_kick; WebSocket: a close frame) and returns.
     virtual awaitable<void> writer() = 0;
 
     // What the reader does after a packet.
@@ -119,8 +119,10 @@ class connection : public std::enable_shared_from_this<connection> {
     template <class Stream>
     awaitable<void> read_packets(Stream& stream, std::size_t chunk);
 
-    /// Transport hooks.
+    /// Shuts the sending side of the socket (TCP half-close). A TLS stream would send its
+    /// close_notify first.
     virtual void shutdown_send() = 0;
+    /// Shuts both sides and closes the socket, at once (close()); pending operations fail.
     virtual void shutdown_and_close() = 0;
     /// The writer calls this when the write queue is empty after a kick was flushed.
     void on_flushed_after_kick();
@@ -137,7 +139,6 @@ class connection : public std::enable_shared_from_this<connection> {
     void take_queue(std::vector<out_item>& items, std::string& own);
     void written(std::size_t bytes, std::size_t packets);
     awaitable<void> wait_for_output();
-    void arm_timer();
 
     packet_decoder decoder_;  // inbound bytes of this session (read_packets)
     bool stopped_ = false;    // close() ran: the socket is shut
@@ -169,6 +170,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
     bool reserve(std::size_t bytes);
     void wake_writer();
+    void arm_timer();
     /// Appends an owned packet that `encode(std::string&)` (returning std::error_code) appends to
     /// own_; checks the bounds. `closing` when the session is closing or was just closed by the
     /// bounds; `not_encoded` (nothing queued) when the encoder failed.
