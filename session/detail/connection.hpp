@@ -89,7 +89,7 @@ class connection : public std::enable_shared_from_this<connection> {
   protected:
     /// The transport's read loop: read_packets() over its stream, then whatever its end of input
     /// means (close, or let a kick finish flushing). Returns when the session is closed or the
-    /// input ended; throws nothing it can avoid (run() logs and closes on an exception).
+    /// input ended. An exception is logged by run() and closes the session.
     virtual awaitable<void> reader() = 0;
     /// The transport's write loop: takes the write queue (take_queue) and writes it until the
     /// session is closed; after a kick, once the queue is empty, ends the output (TCP: the
@@ -164,9 +164,8 @@ class connection : public std::enable_shared_from_this<connection> {
     /// The session's whole life: reader() and writer() awaited together, then the close and the
     /// gate's bookkeeping, exactly once.
     static awaitable<void> run(std::shared_ptr<connection> self);
-    /// Awaits one of the two loops; an exception is logged and closes the session (so the other
-    /// loop ends too) instead of escaping into the join.
-    awaitable<void> guarded(awaitable<void> loop, const char* what);
+    /// A loop ended with an exception: logged, and the session closed (so the other loop ends).
+    void loop_failed(const char* loop, std::exception_ptr e);
 
     bool reserve(std::size_t bytes);
     void wake_writer();
@@ -212,6 +211,9 @@ class connection : public std::enable_shared_from_this<connection> {
     std::size_t queued_packets_ = 0;
     bool writer_waiting_ = false;
     asio::steady_timer wake_;
+    // run()'s join: the writer coroutine is alive; joined_ wakes run() when it ends.
+    bool writer_running_ = false;
+    asio::steady_timer joined_;
 
     // Protocol timer: handshake deadline, heartbeats, idle close, kick flush deadline.
     asio::steady_timer timer_;
