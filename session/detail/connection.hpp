@@ -1,6 +1,12 @@
 #pragma once
-// One client connection of a gate (TCP or WebSocket): the protocol state machine, the bounded
-// write queue, and the reader / writer coroutine pair. Private to the session module.
+// One client connection of a gate, whatever its transport: the protocol state machine, the
+// bounded write queue, the protocol timer, and run(), which awaits the transport's reader and
+// writer together and then closes the session once. Private to the session module.
+//
+// The transports derive from it: tcp_connection<Stream> (tcp_connection.hpp) and
+// ws_connection<NextLayer> (ws_connection.hpp). Each supplies reader(), writer() and the two
+// socket hooks; the stream type is their template parameter, which is where a TLS stream
+// (ssl::stream<tcp::socket>) slots in beside the plain socket.
 //
 // Threading: a connection lives on one worker (the one its socket was accepted onto); every
 // member function below runs on that worker's thread, and so do its coroutines and timers.
@@ -20,6 +26,7 @@
 
 #include "framework/asio.hpp"
 #include "framework/call_context.hpp"
+#include "rpc/error.hpp"
 #include "session/handshake.hpp"
 #include "session/packet.hpp"
 
@@ -56,8 +63,9 @@ class connection : public std::enable_shared_from_this<connection> {
     const std::string& uid() const noexcept { return uid_; }
     std::string remote_address() const { return remote_; }
 
-    /// Starts the reader, the writer and the protocol timer.
-    virtual void start() = 0;
+    /// Registers the session with the gate and starts run() and the protocol timer. Called once,
+    /// on the connection's worker, right after construction.
+    void start();
 
     /// Queues a copy of a whole packet. False when the session is closing or was just closed
     /// because its write queue overflowed.
@@ -79,6 +87,15 @@ class connection : public std::enable_shared_from_this<connection> {
     void set_uid(std::string uid);
 
   protected:
+    /// The transport's read loop: read_packets() over its stream, then whatever its end of input
+    /// means (close, or let a kick finish flushing). Returns when the session is closed or the
+    /// input ended. An exception is logged by run() and closes the session.
+    virtual awaitable<void> reader() = 0;
+    /// The transport's write loop: takes the write queue (take_queue) and writes it until the
+    /// session is closed; after a kick, once the queue is empty, ends the output (TCP: the
+    /// half-close of on_flushed_after_kick; WebSocket: a close frame) and returns.
+    virtual awaitable<void> writer() = 0;
+
     // What the reader does after a packet.
     enum class next_step { more, validate, stop };
 
@@ -102,8 +119,10 @@ class connection : public std::enable_shared_from_this<connection> {
     template <class Stream>
     awaitable<void> read_packets(Stream& stream, std::size_t chunk);
 
-    /// Transport hooks.
+    /// Shuts the sending side of the socket (TCP half-close). A TLS stream would send its
+    /// close_notify first.
     virtual void shutdown_send() = 0;
+    /// Shuts both sides and closes the socket, at once (close()); pending operations fail.
     virtual void shutdown_and_close() = 0;
     /// The writer calls this when the write queue is empty after a kick was flushed.
     void on_flushed_after_kick();
@@ -120,9 +139,6 @@ class connection : public std::enable_shared_from_this<connection> {
     void take_queue(std::vector<out_item>& items, std::string& own);
     void written(std::size_t bytes, std::size_t packets);
     awaitable<void> wait_for_output();
-    void coroutine_exited();
-    void begin_coroutines(int n) noexcept { running_ = n; }
-    void arm_timer();
 
     packet_decoder decoder_;  // inbound bytes of this session (read_packets)
     bool stopped_ = false;    // close() ran: the socket is shut
@@ -136,12 +152,36 @@ class connection : public std::enable_shared_from_this<connection> {
 
   private:
     enum class state { awaiting_handshake, validating, awaiting_ack, working };
+    /// What became of a packet offered to the write queue.
+    enum class queued { yes, closing, not_encoded };
+    /// Why a request or notify cannot be routed: the client error code (from rpc::errc through
+    /// client_error_code, session/error.hpp) and its sentence.
+    struct refusal {
+        rpc::errc code = rpc::errc::not_found;
+        std::string message;
+    };
+
+    /// The session's whole life: reader() and writer() awaited together, then the close and the
+    /// gate's bookkeeping, exactly once.
+    static awaitable<void> run(std::shared_ptr<connection> self);
+    /// A loop ended with an exception: logged, and the session closed (so the other loop ends).
+    void loop_failed(const char* loop, std::exception_ptr e);
 
     bool reserve(std::size_t bytes);
     void wake_writer();
-    /// Appends an owned packet that `encode(std::string&)` appends to own_; checks the bounds.
+    void arm_timer();
+    /// Appends an owned packet that `encode(std::string&)` (returning std::error_code) appends to
+    /// own_; checks the bounds. `closing` when the session is closing or was just closed by the
+    /// bounds; `not_encoded` (nothing queued) when the encoder failed.
     template <class Encode>
-    bool append_owned(Encode encode);
+    queued append_owned(Encode encode);
+    /// Queues a Handshake reply; a reply that cannot be encoded is logged and closes the session.
+    bool send_handshake_reply(const std::string& body);
+    /// Accepts the handshake: replies with heartbeat (and dictionary), then awaits the ack.
+    void accept_handshake();
+    /// Refuses the handshake: replies {"code": code, "message": message}, then ends the session
+    /// gracefully with `reason` (no Kick: the reply says why) and WebSocket close code `ws_code`.
+    void refuse_handshake(int code, std::string_view message, std::string_view reason, std::uint16_t ws_code);
     void on_timer();
     /// Queues a Heartbeat unless one is already waiting for the writer.
     void send_heartbeat();
@@ -149,17 +189,20 @@ class connection : public std::enable_shared_from_this<connection> {
     void start_request(std::uint64_t msg_id, std::string_view route, std::string_view payload);
     void start_notify(std::string_view route, std::string_view payload);
     bool take_token();
-    void send_error(std::uint64_t msg_id, std::string_view code, std::string_view message);
-    /// The address that serves `service` for this session, or an error code/message.
-    bool resolve(std::string_view service, std::string& address, std::string& err_code,
-                 std::string& err_message);
+    /// Queues the one Response of request `msg_id`. A payload too large to encode is logged and
+    /// answered with an "internal" error Response instead, so the client still gets its answer.
+    void send_response(std::uint64_t msg_id, std::string_view payload, bool error);
+    void send_error(std::uint64_t msg_id, const refusal& why);
+    /// The address that serves `service` for this session, or why there is none.
+    bool resolve(std::string_view service, std::string& address, refusal& why);
+    /// resolve() for a route "service.method".
+    bool resolve_route(std::string_view route, std::string& address, refusal& why);
     void remember_served(const std::string& address);
     std::shared_ptr<const client_origin> origin();
 
     const std::uint64_t id_;
     const transport_kind kind_;
     state state_ = state::awaiting_handshake;
-    int running_ = 0;  // reader and writer coroutines alive
 
     // Write queue: items in order; owned bytes live in own_.
     std::vector<out_item> items_;
@@ -168,6 +211,9 @@ class connection : public std::enable_shared_from_this<connection> {
     std::size_t queued_packets_ = 0;
     bool writer_waiting_ = false;
     asio::steady_timer wake_;
+    // run()'s join: the writer coroutine is alive; joined_ wakes run() when it ends.
+    bool writer_running_ = false;
+    asio::steady_timer joined_;
 
     // Protocol timer: handshake deadline, heartbeats, idle close, kick flush deadline.
     asio::steady_timer timer_;
@@ -187,10 +233,6 @@ class connection : public std::enable_shared_from_this<connection> {
     clock::time_point tokens_at_{};
     std::string close_reason_;
 };
-
-/// Creates a TCP connection on worker `w` (the socket was accepted onto w's io_context).
-std::shared_ptr<connection> make_tcp_connection(gate& g, worker& w, std::uint64_t id,
-                                                asio::ip::tcp::socket socket);
 
 template <class Stream>
 awaitable<void> connection::read_packets(Stream& stream, std::size_t chunk) {

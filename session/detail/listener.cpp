@@ -9,6 +9,8 @@
 #include "framework/node.hpp"
 #include "framework/timer.hpp"
 #include "framework/worker.hpp"
+#include "session/detail/tcp_connection.hpp"
+#include "session/detail/ws_port.hpp"
 #include "session/gate.hpp"
 
 namespace hearth::session::detail {
@@ -63,9 +65,8 @@ awaitable<void> listener::accept_loop(std::shared_ptr<listener> self) {
         const transport_kind kind = self->kind_;
         w.post_function([&g, kind, s = std::move(socket)](worker& on) mutable {
             if (kind == transport_kind::tcp) {
-                auto c = make_tcp_connection(g, on, g.next_session_id(on.index()), std::move(s));
-                g.on_session_opened(c);
-                c->start();
+                using plain = tcp_connection<asio::ip::tcp::socket>;
+                std::make_shared<plain>(g, on, g.next_session_id(on.index()), std::move(s))->start();
             } else {
                 asio::co_spawn(on.executor(), serve_ws_port(g, on, std::move(s)), [&g](std::exception_ptr e) {
                     if (e) log_spawn_failure(g.node(), "gate websocket port", e);

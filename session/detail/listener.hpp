@@ -2,7 +2,10 @@
 // A gate's listening socket (TCP clients, or the WebSocket + static HTTP port). Private.
 //
 // The acceptor lives on the gate's home worker; each accepted socket is opened directly on the
-// io_context of the worker chosen round-robin, and its session starts there.
+// io_context of the worker chosen round-robin, and its session starts there: a TCP session at
+// once (tcp_connection), the WebSocket port's HTTP exchange first (serve_ws_port, ws_port.hpp).
+// A TLS port would add a transport_kind whose branch runs the TLS handshake and then starts a
+// tcp_connection or serve_ws_port over the TLS stream.
 
 #include <cstdint>
 #include <memory>
@@ -43,10 +46,5 @@ class listener : public std::enable_shared_from_this<listener> {
     transport_kind kind_;
     asio::ip::tcp::acceptor acceptor_;
 };
-
-/// Serves one connection of the WebSocket port: upgrades it to a WebSocket session (on any path,
-/// or only on `ws_path` when `ws_path_only`), or answers plain HTTP GETs with the gate's static
-/// files, all within the handshake timeout. Runs on worker `w`.
-awaitable<void> serve_ws_port(gate& g, worker& w, asio::ip::tcp::socket socket);
 
 }  // namespace hearth::session::detail

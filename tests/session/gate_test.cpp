@@ -36,6 +36,8 @@ inline constexpr hearth::rpc::method<json, json> fail_m{"room.fail"};
 inline constexpr hearth::rpc::method<json, json> flood_m{"room.flood"};
 inline constexpr hearth::rpc::method<json, json> who_m{"room.who"};
 inline constexpr hearth::rpc::method<json, void> say_m{"room.say"};
+inline constexpr hearth::rpc::method<json, json> huge_m{"room.huge"};
+inline constexpr hearth::rpc::method<json, json> huge_error_m{"room.huge_error"};
 inline constexpr hearth::rpc::method<session::session_closed, void> closed_m{"room.session_closed"};
 
 class echo_service : public hearth::service {
@@ -64,6 +66,8 @@ class room_service : public hearth::service {
         handle(flood_m, &room_service::on_flood);
         handle(who_m, &room_service::on_who);
         handle(say_m, &room_service::on_say);
+        handle(huge_m, &room_service::on_huge);
+        handle(huge_error_m, &room_service::on_huge_error);
         handle(closed_m, &room_service::on_closed);
     }
 
@@ -112,6 +116,11 @@ class room_service : public hearth::service {
     hearth::awaitable<void> on_say(json msg) {
         (void)members_.broadcast("onMessage", msg);
         co_return;
+    }
+    // A string of req["size"] bytes, as the result or as an application error's message.
+    hearth::awaitable<json> on_huge(json req) { co_return json(std::string(req.value("size", 0), 'x')); }
+    hearth::awaitable<hearth::result<json>> on_huge_error(json req) {
+        co_return hearth::app_error("huge", std::string(req.value("size", 0), 'x'));
     }
     hearth::awaitable<void> on_closed(session::session_closed ev) {
         members_.remove(session::ref(ev.gate_node, ev.session_id));
@@ -246,6 +255,44 @@ TEST_CASE("gate: every request gets exactly one response, errors with stable cod
     CHECK(got[4].body["code"] == "timeout");
     CHECK(got[5].body["code"] == "not_found");
     CHECK_FALSE(got[6].error);
+}
+
+TEST_CASE("gate: a Response too large to encode is answered with an internal error", "[gate]") {
+    fixture f;
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    json big;
+    big["size"] = session::max_packet_body_limit + 1;
+    c.request(1, "room.huge", big);
+    c.request(2, "room.huge_error", big);
+    c.request(3, "echo.echo", json::object());
+    std::map<std::uint64_t, test_client::response> got;
+    for (int i = 0; i < 3; ++i) {
+        auto r = c.next_response(20s);
+        REQUIRE(r);
+        got[r->id] = *r;
+    }
+    REQUIRE(got.size() == 3);
+    for (std::uint64_t id : {1, 2}) {
+        INFO("request " << id);
+        CHECK(got[id].error);
+        CHECK(got[id].body["code"] == "internal");
+        CHECK(got[id].body["message"] == "The response is too large.");
+    }
+    CHECK_FALSE(got[3].error);
+    CHECK(f.counter("hearth_gate_request_errors_total") == 2);
+}
+
+TEST_CASE("gate: a handshake reply too large to encode closes the connection", "[gate]") {
+    session::gate_options o;
+    o.validator = [](const session::handshake_request&) -> hearth::awaitable<session::handshake_verdict> {
+        co_return session::handshake_verdict{403, std::string(session::max_packet_body_limit + 1, 'x')};
+    };
+    fixture f(o);
+    test_client c(test_client::kind::tcp, f.g->tcp_port());
+    CHECK(c.handshake().is_null());  // no reply: the connection ended
+    CHECK(c.wait_closed());
+    CHECK(hearth::testing::eventually([&] { return f.counter("hearth_gate_sessions") == 0; }));
 }
 
 TEST_CASE("gate: requests of one session are answered in order for an in-order service", "[gate]") {

@@ -1,0 +1,25 @@
+#pragma once
+// The WebSocket port of a gate: each accepted connection speaks HTTP until it upgrades to a
+// WebSocket session (ws_connection) or ends. Private to the session module.
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "framework/asio.hpp"
+
+namespace hearth {
+class worker;
+}
+
+namespace hearth::session {
+class gate;
+}
+
+namespace hearth::session::detail {
+
+/// Serves one connection of the WebSocket port: upgrades it to a WebSocket session (on any path,
+/// or only on `ws_path` when `ws_path_only`), or answers plain HTTP GETs with the gate's static
+/// files, all within the handshake timeout. Runs on worker `w`, which owns `socket`; the
+/// admission taken by the listener is released here unless a session takes it over.
+awaitable<void> serve_ws_port(gate& g, worker& w, asio::ip::tcp::socket socket);
+
+}  // namespace hearth::session::detail
