@@ -2,7 +2,8 @@
 // The agent: one per accepted inbound link (Skynet's clusteragent). It runs the acceptor side
 // of the handshake (challenge, hello check, welcome or reject), dispatches the peer's calls and
 // notifies to local services, and writes their replies on the same socket through a
-// coalescing writer.
+// coalescing writer. The socket, the reader, the writer and the watchdog are its detail::link
+// (cluster/detail/link.hpp, shared with the sender).
 //
 // Invariants: every socket operation runs on the agent's worker; replies from service workers
 // are encoded into a mutex-protected buffer and one wake-up per batch is posted; a frame
@@ -14,14 +15,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "cluster/cluster.hpp"
-#include "cluster/detail/clock_sync.hpp"
+#include "cluster/detail/link.hpp"
 #include "cluster/frame.hpp"
 #include "framework/log.hpp"
 
@@ -51,59 +52,52 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
     }
 
     const std::string& peer() const noexcept { return peer_; }
-    bool leave_written() const noexcept { return leave_written_.load(); }
+    bool leave_written() const noexcept { return link_.leave_written(); }
 
   private:
-    awaitable<void> run();
+    friend class detail::link<agent>;
+
+    awaitable<void> run(asio::ip::tcp::socket socket);
     awaitable<bool> handshake();
-    awaitable<void> reader();
-    awaitable<void> writer();
-    awaitable<void> watchdog();
-    void close_link(const std::string& reason);
-    void wake_writer();
-    void append_heartbeat(clock::time_point now);
+    /// Counts a handshake failure, logs it at `level` and tells the peer with a reject.
+    awaitable<void> refuse(errc code, std::string why, spdlog::level::level_enum level);
     /// Adds a call or notify to the batch for the node (or drops it when misaddressed).
     void collect(const request_frame& r, bool is_call, std::uint64_t call_id, std::uint32_t worker);
     /// Hands the collected requests to the node. Their views point into the decoder's buffer:
     /// this runs before the next read.
     void flush_batch();
 
+    // detail::link<agent>'s role (see cluster/detail/link.hpp).
+    bool on_frame(frame& f, clock::time_point now);
+    void on_read_end() { flush_batch(); }
+    void on_clock() noexcept {}
+    void fill_write(std::string& out, clock::time_point now, std::uint64_t& frames);
+    void on_idle() noexcept {}
+    void on_watchdog(clock::time_point) noexcept {}
+    void on_close();
+    void on_io_released() noexcept {}
+
     cluster& owner_;
     node& node_;
     asio::any_io_executor ex_;
     std::shared_ptr<spdlog::logger> log_;
-    asio::ip::tcp::socket socket_;
+    std::optional<asio::ip::tcp::socket> accepted_;  // until start() moves it into run()
     std::string remote_;
     std::string peer_;  // set once by the handshake, before anything reads it from elsewhere
 
     std::mutex out_mutex_;
-    std::string pending_;             // guarded by out_mutex_: encoded replies not yet written
-    bool accepting_replies_ = false;  // guarded by out_mutex_
-    bool close_after_write_ = false;  // guarded by out_mutex_: pending_ ends with a reject
+    std::string pending_;               // guarded by out_mutex_: encoded replies not yet written
+    std::uint64_t pending_frames_ = 0;  // guarded by out_mutex_: how many frames pending_ holds
+    bool accepting_replies_ = false;    // guarded by out_mutex_
     std::size_t peer_max_frame_ = default_max_frame;  // set before accepting_replies_
-    std::atomic<bool> wake_pending_{false};
-    std::atomic<bool> leave_pending_{false};
-    std::atomic<bool> leave_written_{false};
 
     // The agent's worker only.
-    bool link_open_ = false;
-    bool refusing_ = false;  // reject() was called: no more dispatch
-    std::string failure_;
-    asio::steady_timer wake_timer_;
-    asio::steady_timer watchdog_timer_;
-    frame_decoder decoder_;
+    bool refusing_ = false;                   // reject() was called: no more dispatch
     std::vector<node::inbound_entry> batch_;  // consecutive requests for batch_service_
     std::string_view batch_service_;
-    std::string wbuf_;
-    clock::time_point last_read_{}, last_write_{}, last_stamp_{};
-    detail::clock_sync clock_sync_;  // the connector's clock: maps call deadlines to ours
-    std::chrono::milliseconds heartbeat_{1000};
     std::chrono::milliseconds peer_heartbeat_{1000};
     log_throttle misaddressed_log_;
-    hearth::counter* frames_in_ = nullptr;
-    hearth::counter* bytes_in_ = nullptr;
-    hearth::counter* frames_out_ = nullptr;
-    hearth::counter* bytes_out_ = nullptr;
+    detail::link<agent> link_;  // last: its io_scope calls back into the members above
 };
 
 }  // namespace hearth::cluster

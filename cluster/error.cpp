@@ -12,7 +12,7 @@ struct code_info {
     const char* sentence;
 };
 
-constexpr std::array<code_info, 17> codes{{
+constexpr std::array<code_info, 19> codes{{
     {errc::bad_config, "bad_config", "The cluster configuration is invalid."},
     {errc::frame_too_large, "frame_too_large", "A cluster frame is larger than the configured limit."},
     {errc::unknown_frame_type, "unknown_frame_type", "A cluster frame has a type this node does not know."},
@@ -31,6 +31,9 @@ constexpr std::array<code_info, 17> codes{{
     {errc::link_silent, "link_silent", "The peer sent nothing for longer than the liveness window."},
     {errc::peer_left, "peer_left", "The peer announced that it is leaving the cluster."},
     {errc::misaddressed, "misaddressed", "A frame was addressed to another node or an old incarnation."},
+    {errc::connect_failed, "connect_failed", "The peer's address could not be resolved or connected to."},
+    {errc::link_closed, "link_closed",
+     "The link was closed by the peer, by a failed read or write, or by this node."},
 }};
 
 const code_info* find(errc e) noexcept {

@@ -26,6 +26,8 @@ enum class errc {
     link_silent,         ///< nothing was read from the peer for the liveness window
     peer_left,           ///< the peer announced a graceful leave
     misaddressed,        ///< a frame named another node or an old incarnation of this one
+    connect_failed,      ///< the peer's address did not resolve or refused the connection (local only)
+    link_closed,         ///< the peer closed the link, a read or write failed, or this node closed it
 };
 
 /// The error category of errc ("hearth.cluster"); its messages are full sentences.

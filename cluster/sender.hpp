@@ -1,8 +1,9 @@
 #pragma once
 // The sender: this node's one outbound link to one remote node (Skynet's clustersender).
 //
-// It owns the socket, a bounded queue of calls and notifies not yet written, the calls written
-// and not yet answered, and the replies that come back. States:
+// It owns a bounded queue of calls and notifies not yet written, the calls written and not yet
+// answered, and the replies that come back; the socket, the reader, the coalescing writer and
+// the watchdog are its detail::link (cluster/detail/link.hpp, shared with the agent). States:
 //
 //   idle → connecting → handshaking → up → tearing_down → backing_off → connecting …
 //
@@ -14,6 +15,8 @@
 // - Reconnect only after full teardown: shutdown, close, reader, writer and watchdog exited,
 //   calls in flight failed `unreachable`; then the backoff delay (full jitter), reset after
 //   the link stayed up for options.stable_after.
+// - Why an attempt or a link ended is a value (`failure`: a cluster::errc and one sentence),
+//   shown in stats().last_failure as "<sentence>" and in the logs and membership events.
 // - Every accepted call gets at most one reply (the in-flight entry is erased before
 //   delivery).
 // - All socket work runs on the sender's worker; enqueue() from other threads appends to a
@@ -34,7 +37,7 @@
 #include "cluster/backoff.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/detail/call_table.hpp"
-#include "cluster/detail/clock_sync.hpp"
+#include "cluster/detail/link.hpp"
 #include "cluster/detail/peer_record.hpp"
 #include "cluster/detail/send_queue.hpp"
 #include "cluster/frame.hpp"
@@ -66,27 +69,56 @@ class sender : public std::enable_shared_from_this<sender> {
     void stop();
 
     bool drained() const noexcept;
-    bool leave_written() const noexcept { return leave_written_.load(); }
+    bool leave_written() const noexcept { return link_.leave_written(); }
     peer_stats stats() const;
 
   private:
+    friend class detail::link<sender>;
+
+    /// How one connection attempt ended: whether the link came up, and why it is over.
+    struct attempt_end {
+        bool was_up;
+        failure why;
+    };
+
     awaitable<void> run();
-    awaitable<bool> establish(std::string& why);
-    awaitable<bool> handshake(std::string& why);
-    awaitable<void> reader();
-    awaitable<void> writer();
-    awaitable<void> watchdog();
+    awaitable<attempt_end> establish();
+    void teardown(const attempt_end& end);
     awaitable<bool> acquire_slot();
     void release_slot();
+    void release_socket();
+
+    // The handshake's steps (protocol.md 4), in order; each failure names its step.
+    awaitable<outcome<void>> handshake(const endpoint& target);
+    awaitable<outcome<std::vector<asio::ip::tcp::endpoint>>> resolve(const endpoint& target);
+    awaitable<outcome<void>> connect(const endpoint& target,
+                                     const std::vector<asio::ip::tcp::endpoint>& candidates);
+    awaitable<outcome<nonce>> read_challenge(const endpoint& target);
+    hello_frame make_hello(const cluster_config& cfg, const std::vector<std::string>& services);
+    outcome<void> sign_hello(hello_frame& hello, const cluster_config& cfg, const nonce& challenge);
+    awaitable<outcome<void>> write_hello(const endpoint& target, const hello_frame& hello);
+    awaitable<outcome<void>> read_welcome(const endpoint& target, const hello_frame& hello,
+                                          const nonce& challenge, const cluster_config& cfg);
+    /// Counts a handshake failure that this end detected and tells the peer with a reject.
+    awaitable<failure> refuse(failure why);
+
+    // detail::link<sender>'s role (see cluster/detail/link.hpp).
+    bool on_frame(frame& f, clock::time_point now);
+    void on_read_end() noexcept {}
+    void on_clock() noexcept { publish_clock(); }
+    void fill_write(std::string& out, clock::time_point now, std::uint64_t& frames);
+    void on_idle();
+    void on_watchdog(clock::time_point now);
+    void on_close() noexcept { set_state(link_state::tearing_down); }
+    void on_io_released();
 
     void post_command(std::function<void(sender&)> f);
-    void wake_writer();
-    void abort_link(const std::string& reason);
-    void close_link(const std::string& reason);
-    void encode_message(const detail::send_queue::entry& m, clock::time_point now);
+    void abort_link(failure why);
+    /// Encodes one queued message into `out`; false when nothing was written for it (its
+    /// deadline passed, or it cannot be encoded: the caller of a call is answered).
+    bool encode_message(const detail::send_queue::entry& m, clock::time_point now, std::string& out);
     void fail_in_flight(const std::string& why);
     void fail_queue(const std::string& why, bool close_queue);
-    void append_heartbeat(clock::time_point now);
     void publish_clock() noexcept;
     void set_state(link_state s) noexcept { state_.store(s, std::memory_order_relaxed); }
 
@@ -101,10 +133,9 @@ class sender : public std::enable_shared_from_this<sender> {
 
     // ---- shared with other threads ------------------------------------------------------------
     mutable std::mutex queue_mutex_;
-    detail::send_queue queue_;      // guarded by queue_mutex_
-    std::size_t queued_bytes_ = 0;  // guarded by queue_mutex_
-    bool queue_closed_ = false;     // guarded by queue_mutex_
-    std::atomic<bool> wake_pending_{false};
+    detail::send_queue queue_;                // guarded by queue_mutex_
+    std::size_t queued_bytes_ = 0;            // guarded by queue_mutex_
+    bool queue_closed_ = false;               // guarded by queue_mutex_
     std::atomic<std::size_t> batch_left_{0};  // messages in the writer's batch not yet written
     std::atomic<bool> online_{false};         // has an address
     std::atomic<bool> peer_left_{false};      // the peer announced leave; cleared by the next link up
@@ -114,8 +145,7 @@ class sender : public std::enable_shared_from_this<sender> {
     std::atomic<std::uint64_t> peer_incarnation_{0};
     std::atomic<std::int64_t> clock_offset_us_{0};
     std::atomic<std::uint64_t> round_trip_us_{0};
-    std::atomic<bool> leave_written_{false};
-    mutable std::mutex info_mutex_;  // guards the next three
+    mutable std::mutex info_mutex_;  // guards the next two
     std::deque<std::chrono::milliseconds> backoff_history_;
     std::string last_failure_;
 
@@ -125,38 +155,25 @@ class sender : public std::enable_shared_from_this<sender> {
     bool removed_ = false;
     bool stopped_ = false;
     bool reconnect_now_ = false;
-    bool link_open_ = false;
-    bool leave_pending_ = false;
-    std::string link_failure_;
-    std::optional<asio::ip::tcp::socket> socket_;
-    // Created by run() and destroyed when it ends (see run()).
-    std::optional<asio::steady_timer> wake_timer_;
-    std::optional<asio::steady_timer> watchdog_timer_;
+    // The sender's own io objects: created by run() inside the link's io_scope, released with
+    // it (on_io_released), like the link's socket and timers.
     std::optional<asio::steady_timer> command_timer_;
     std::optional<asio::steady_timer> slot_timer_;  // waiting for the peer's socket slot
     std::optional<asio::ip::tcp::resolver> resolver_;
     bool holds_slot_ = false;
     bool socket_counted_ = false;
-    frame_decoder decoder_;
-    std::string wbuf_;
     detail::send_queue batch_;  // swapped with queue_; [batch_pos_, end) not yet written
     std::size_t batch_pos_ = 0;
     detail::call_table in_flight_;  // calls written, not yet answered → the caller's deadline
     hearth::cluster::backoff backoff_;
-    detail::clock_sync clock_sync_;  // the peer's clock, from the handshake and heartbeats
-    clock::time_point last_read_{}, last_write_{}, last_stamp_{}, up_since_{};
-    std::chrono::milliseconds heartbeat_{1000};       // ours
+    clock::time_point up_since_{};
     std::chrono::milliseconds peer_heartbeat_{1000};  // from the welcome
     std::size_t peer_max_frame_ = default_max_frame;
     std::uint64_t link_incarnation_ = 0;
     rpc::codec link_codec_ = rpc::codec::json;
     std::string self_name_;
-
-    hearth::counter* frames_out_;
-    hearth::counter* bytes_out_;
-    hearth::counter* frames_in_;
-    hearth::counter* bytes_in_;
     hearth::counter* reconnects_;
+    detail::link<sender> link_;  // last: its io_scope calls back into the members above
 };
 
 }  // namespace hearth::cluster

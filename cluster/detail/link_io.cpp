@@ -1,5 +1,9 @@
 #include "cluster/detail/link_io.hpp"
 
+#include <algorithm>
+#include <exception>
+
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
 
@@ -48,6 +52,30 @@ std::string remote_text(const tcp::socket& socket) {
     auto ep = socket.remote_endpoint(ec);
     if (ec) return "?";
     return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+std::chrono::milliseconds handshake_limit(const cluster_options& options,
+                                          std::chrono::milliseconds heartbeat) {
+    if (options.handshake_timeout.count() > 0) return options.handshake_timeout;
+    return std::max(3 * heartbeat, std::chrono::milliseconds(1000));
+}
+
+void spawn_logged(const asio::any_io_executor& ex, awaitable<void> work, std::shared_ptr<spdlog::logger> log,
+                  std::string what, std::function<void()> done) {
+    asio::co_spawn(
+        ex, std::move(work),
+        [log = std::move(log), what = std::move(what), done = std::move(done)](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    log->error("{} failed: {}", what, x.what());
+                } catch (...) {
+                    log->error("{} failed with an unknown exception", what);
+                }
+            }
+            if (done) done();
+        });
 }
 
 }  // namespace hearth::cluster::detail

@@ -1,15 +1,21 @@
 #pragma once
-// Socket helpers shared by sender and agent: read one whole frame, write a buffer, close.
-// Everything here runs on the socket's own executor.
+// Socket helpers shared by sender and agent: read one whole frame, write a buffer, close; the
+// handshake deadline; spawning a link's coroutine. Socket functions run on the socket's own
+// executor.
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include "cluster/frame.hpp"
+#include "cluster/options.hpp"
 #include "cluster/outcome.hpp"
 #include "framework/asio.hpp"
+#include "framework/log.hpp"
 
 namespace hearth::cluster::detail {
 
@@ -30,5 +36,16 @@ awaitable<void> send_reject(tcp::socket& socket, errc code, std::string_view tex
 
 /// "host:port" of the remote end, or "?" when the socket is closed.
 std::string remote_text(const tcp::socket& socket);
+
+/// How long a handshake may take, on either end: options.handshake_timeout when set, else
+/// three of this node's heartbeat intervals, at least one second.
+std::chrono::milliseconds handshake_limit(const cluster_options& options,
+                                          std::chrono::milliseconds heartbeat);
+
+/// co_spawn with the completion every link coroutine has: an exception that escapes `work` is
+/// logged as "<what> failed: <reason>" (never rethrown), then `done` runs (when set), on `ex`.
+/// `done` is where the caller keeps its object alive and says it is gone.
+void spawn_logged(const asio::any_io_executor& ex, awaitable<void> work, std::shared_ptr<spdlog::logger> log,
+                  std::string what, std::function<void()> done);
 
 }  // namespace hearth::cluster::detail

@@ -12,6 +12,7 @@
 
 #include "cluster/handshake.hpp"
 #include "framework/call.hpp"
+#include "framework/metrics.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
 #include "tests/cluster/raw_peer.hpp"
 #include "tests/framework/harness.hpp"
@@ -267,4 +268,47 @@ TEST_CASE("a call whose remaining time runs out while it waits is answered timeo
     auto finished = run_on(*f.at("a").n, slow.home().index(),
                            [&slow]() -> awaitable<std::vector<int>> { co_return slow.finished; });
     CHECK(finished == std::vector<int>{1, 3});  // call 2 never ran
+}
+
+TEST_CASE("the agent's frames-out counter counts frames, not writes", "[cluster][agent]") {
+    // One worker serves the link and the echo service, so the replies to one read of calls
+    // pile up while the writer waits for its wake-up and leave in a few writes of many frames.
+    // A long heartbeat keeps heartbeats out of the count: every frame written after the welcome
+    // is one of the replies.
+    fixture f;
+    f.add("a", 0, fast_options(), 1);
+    auto cfg = f.config(5000ms);
+    cfg.nodes["x"] = std::nullopt;
+    f.start("a", cfg);
+    raw_peer p(f.at("a").port);
+    const auto welcome = p.handshake(cfg, "x", "a");
+    REQUIRE(std::holds_alternative<std::uint64_t>(welcome));
+    const auto incarnation = std::get<std::uint64_t>(welcome);
+    auto& frames_out = f.at("a").n->metrics().counter("hearth_cluster_agent_frames_out_total", "", {});
+    REQUIRE(frames_out.value() == 0);  // the handshake's frames are not the writer's
+
+    constexpr std::uint64_t calls = 100;
+    std::string out;
+    for (std::uint64_t id = 1; id <= calls; ++id) {
+        call_frame c;
+        c.target_node = "a";
+        c.target_incarnation = incarnation;
+        c.target_service = "echo";
+        c.route = "echo.echo";
+        c.payload = R"({"text":"hi","n":1})";
+        c.call_id = id;
+        REQUIRE(encode(c, out));
+    }
+    p.write(out);
+    std::uint64_t frames_read = 0, replies = 0;
+    while (replies < calls) {
+        auto fr = p.read();
+        REQUIRE(fr);
+        ++frames_read;
+        if (std::holds_alternative<reply_frame>(*fr)) ++replies;
+    }
+    CHECK(frames_read == calls);
+    // The counter moves once the write completes, which may be just after the peer read it.
+    CHECK(hearth::testing::eventually([&] { return frames_out.value() >= frames_read; }, 2s));
+    CHECK(frames_out.value() == frames_read);
 }

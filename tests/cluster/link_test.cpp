@@ -2,9 +2,12 @@
 // the frame limit, ordering.
 #include "cluster/cluster.hpp"
 
+#include <future>
+
 #include <catch2/catch.hpp>
 
 #include "cluster/sender.hpp"
+#include "framework/metrics.hpp"
 #include "framework/timer.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
 #include "tests/support/failing_random.hpp"
@@ -165,6 +168,38 @@ TEST_CASE("calls queued while the peer is down go out after it comes up", "[clus
     auto r = fut.get();
     REQUIRE(r.has_value());
     CHECK(r->text == "queued");
+}
+
+TEST_CASE("the sender's frames-out counter counts only frames it wrote", "[cluster][link]") {
+    // Calls whose callers gave up while b was down are dropped unwritten when the link comes up,
+    // in the same batch as a live call: the sender counts the one frame it wrote, so its
+    // frames-out equals what b's agent reads. A long heartbeat leaves the link quiet between
+    // heartbeats, when the two counters can be compared.
+    fixture f;
+    f.add("a");
+    auto& b = f.add("b");
+    auto cfg = f.config(1000ms);
+    f.start("a", cfg);
+    auto& a = *f.at("a").n;
+    constexpr int expired = 10;
+    for (int i = 0; i < expired; ++i) {
+        auto r = echo_call(a, "echo@b", "late", 20ms);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.code() == rpc::errc::timeout);
+    }
+    auto live = std::async(std::launch::async, [&] { return echo_call(a, "echo@b", "live", 5000ms); });
+    REQUIRE(hearth::testing::eventually([&] { return f.at("a").c->stats("b")->queued == expired + 1; }));
+    REQUIRE(b.c->start(cfg).has_value());
+    b.n->start();
+    auto r = live.get();
+    REQUIRE(r.has_value());
+    CHECK(f.at("a").c->stats("b")->expired_dropped == expired);
+    auto& sent = a.metrics().counter("hearth_cluster_sender_frames_out_total", "", {{"peer", "b"}});
+    auto& read = b.n->metrics().counter("hearth_cluster_agent_frames_in_total", "", {});
+    CHECK(hearth::testing::eventually([&] {
+        const auto s = sent.value();
+        return s >= 1 && s == read.value() && s == sent.value();
+    }));
 }
 
 TEST_CASE("nodes named by a host name listen on what it resolves to and dial it", "[cluster][link]") {
