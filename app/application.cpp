@@ -109,7 +109,12 @@ int application::impl::run_node(const app_config& cfg, const node_plan& plan) {
     session::gate* gate = nullptr;
     try {
         if (plan.gate) {
-            auto options = session::gate_options::from_json(*plan.gate);
+            auto parsed = session::gate_options::from_json(*plan.gate);
+            if (!parsed)
+                return fail(
+                    "cannot create the services of node '" + plan.name + "': " + parsed.error().message,
+                    exit_usage);
+            auto options = std::move(*parsed);
             for (const auto& hook : gate_hooks) hook(options);
             gate = &n.add_service<session::gate>("gate", std::move(options));
         }

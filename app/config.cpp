@@ -84,14 +84,11 @@ struct checker {
     std::optional<json> gate(const json& v, const std::string& key) {
         if (!object(v, key)) return std::nullopt;
         bool ok = true;
-        for (const auto& [k, value] : v.items()) {
-            try {
-                (void)session::gate_options::from_json(json::object({{k, value}}));
-            } catch (const std::exception& e) {
-                add(quoted(key) + ": " + e.what());
+        for (const auto& [k, value] : v.items())
+            if (auto parsed = session::gate_options::from_json(json::object({{k, value}})); !parsed) {
+                add(quoted(key) + ": " + parsed.error().message);
                 ok = false;
             }
-        }
         if (v.contains("host") && v["host"].is_string() && !ip_literal(v["host"].get<std::string>())) {
             add(quoted(key + ".host") + " must be an IPv4 or IPv6 address, not " + v["host"].dump() + ".");
             ok = false;
