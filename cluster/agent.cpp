@@ -211,11 +211,10 @@ awaitable<bool> agent::handshake() {
     auto f = co_await detail::read_frame(socket_, decoder_);
     if (!f) {
         // Garbage, an oversized length, or the peer went away.
-        const auto code = f.error().code.category() == category() ? static_cast<errc>(f.error().code.value())
-                                                                  : errc::handshake_failed;
+        const auto code = errc_of(f.error().code).value_or(errc::handshake_failed);
         owner_.count_handshake_failure(code);
         log_->warn("handshake from {} failed: {}", remote_, f.error().message);
-        if (f.error().code.category() == category())
+        if (f.error().code == condition::protocol_violation)
             co_await detail::send_reject(socket_, code, f.error().message);
         co_return false;
     }
@@ -228,7 +227,7 @@ awaitable<bool> agent::handshake() {
         co_return false;
     }
     if (auto ok = check_hello(*hello, c.nonce, *cfg, self_name); !ok) {
-        const auto code = static_cast<errc>(ok.error().code.value());
+        const auto code = errc_of(ok.error().code).value_or(errc::handshake_failed);
         owner_.count_handshake_failure(code);
         log_->warn("rejected a link from {} ('{}'): {}", remote_,
                    std::string(hello->sender_node).substr(0, 64), ok.error().message);

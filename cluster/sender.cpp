@@ -566,8 +566,8 @@ awaitable<bool> sender::handshake(std::string& why) {
     }
     if (auto ok = check_welcome(*w, hello, challenge, *cfg); !ok) {
         why = ok.error().message;
-        owner_.count_handshake_failure(static_cast<errc>(ok.error().code.value()));
-        const auto code = static_cast<errc>(ok.error().code.value());
+        const auto code = errc_of(ok.error().code).value_or(errc::handshake_failed);
+        owner_.count_handshake_failure(code);
         co_await detail::send_reject(*socket_, code, why);
         co_return false;
     }

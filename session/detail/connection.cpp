@@ -228,7 +228,7 @@ void connection::on_protocol_error(std::error_code ec) {
     gate_.stats().protocol_errors.add();
     gate_.log().debug("session {} ({}): protocol error: {}", id_, remote_, ec.message());
     // A client that breaks the protocol may still be reading: tell it why, like a kick.
-    const auto e = static_cast<errc>(ec.value());
+    const auto e = errc_of(ec).value_or(errc{});  // errc{}: "unknown", for a code of another category
     const bool too_big = e == errc::packet_too_large || e == errc::payload_too_large;
     end_gracefully(std::string("protocol error: ") + std::string(to_string(e)),
                    too_big ? ws_close::too_big : ws_close::protocol_error, true);
