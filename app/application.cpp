@@ -109,7 +109,12 @@ int application::impl::run_node(const app_config& cfg, const node_plan& plan) {
     session::gate* gate = nullptr;
     try {
         if (plan.gate) {
-            auto options = session::gate_options::from_json(*plan.gate);
+            auto parsed = session::gate_options::from_json(*plan.gate);
+            if (!parsed)
+                return fail(
+                    "cannot create the services of node '" + plan.name + "': " + parsed.error().message,
+                    exit_usage);
+            auto options = std::move(*parsed);
             for (const auto& hook : gate_hooks) hook(options);
             gate = &n.add_service<session::gate>("gate", std::move(options));
         }
@@ -231,13 +236,14 @@ int application::run(int argc, char** argv) {
 
     overrides flags{s.node_name, s.cluster_file, s.admin_port, s.log_level};
     auto parsed = load_config(path, s.default_text, flags, s.registered(), s.everywhere());
-    if (!parsed.ok()) {
-        for (const auto& p : parsed.problems) std::cerr << s.program << ": " << p << "\n";
-        std::cerr << s.program << ": " << parsed.problems.size() << " configuration problem"
-                  << (parsed.problems.size() == 1 ? "" : "s") << (path.empty() ? "" : " in " + path) << "\n";
+    if (!parsed) {
+        const auto& problems = parsed.error().sentences;
+        for (const auto& p : problems) std::cerr << s.program << ": " << p << "\n";
+        std::cerr << s.program << ": " << problems.size() << " configuration problem"
+                  << (problems.size() == 1 ? "" : "s") << (path.empty() ? "" : " in " + path) << "\n";
         return exit_usage;
     }
-    const auto& cfg = parsed.config;
+    const auto& cfg = *parsed;
     if (s.check_config) {
         std::cout << s.program << ": the configuration" << (path.empty() ? "" : " " + path) << " is valid ("
                   << cfg.nodes.size() << " node" << (cfg.nodes.size() == 1 ? "" : "s") << ")\n";

@@ -84,14 +84,11 @@ struct checker {
     std::optional<json> gate(const json& v, const std::string& key) {
         if (!object(v, key)) return std::nullopt;
         bool ok = true;
-        for (const auto& [k, value] : v.items()) {
-            try {
-                (void)session::gate_options::from_json(json::object({{k, value}}));
-            } catch (const std::exception& e) {
-                add(quoted(key) + ": " + e.what());
+        for (const auto& [k, value] : v.items())
+            if (auto parsed = session::gate_options::from_json(json::object({{k, value}})); !parsed) {
+                add(quoted(key) + ": " + parsed.error().message);
                 ok = false;
             }
-        }
         if (v.contains("host") && v["host"].is_string() && !ip_literal(v["host"].get<std::string>())) {
             add(quoted(key + ".host") + " must be an IPv4 or IPv6 address, not " + v["host"].dump() + ".");
             ok = false;
@@ -173,18 +170,22 @@ bool valid_log_level(std::string_view level) noexcept {
     return std::find(std::begin(level_names), std::end(level_names), level) != std::end(level_names);
 }
 
-parse_result parse_config(const json& doc, const std::string& path, const overrides& flags,
-                          const std::vector<std::string>& registered,
-                          const std::vector<std::string>& everywhere) {
-    parse_result out;
-    app_config& cfg = out.config;
+void throw_exception_from_error(const config_problems& p) {
+    std::string what = std::to_string(p.sentences.size()) + " configuration problem" +
+                       (p.sentences.size() == 1 ? "" : "s") + ":";
+    for (const auto& s : p.sentences) what += " " + s;
+    throw rpc::bad_result_access(std::make_error_code(std::errc::invalid_argument), what);
+}
+
+config_result parse_config(const json& doc, const std::string& path, const overrides& flags,
+                           const std::vector<std::string>& registered,
+                           const std::vector<std::string>& everywhere) {
+    app_config cfg;
     cfg.path = path;
     checker check{{}, registered};
 
-    if (!doc.is_object()) {
-        out.problems.push_back("The configuration must be a JSON object (it is " + type_name(doc) + ").");
-        return out;
-    }
+    if (!doc.is_object())
+        return config_problems{{"The configuration must be a JSON object (it is " + type_name(doc) + ")."}};
     check.unknown_keys(doc, "", {"node", "gate", "services", "admin", "cluster", "nodes", "start"});
     cfg.single = !doc.contains("nodes");
 
@@ -358,21 +359,17 @@ parse_result parse_config(const json& doc, const std::string& path, const overri
         }
     }
 
-    out.problems = std::move(check.problems);
-    return out;
+    if (!check.problems.empty()) return config_problems{std::move(check.problems)};
+    return cfg;
 }
 
-parse_result load_config(const std::string& path, const std::string& builtin, const overrides& flags,
-                         const std::vector<std::string>& registered,
-                         const std::vector<std::string>& everywhere) {
+config_result load_config(const std::string& path, const std::string& builtin, const overrides& flags,
+                          const std::vector<std::string>& registered,
+                          const std::vector<std::string>& everywhere) {
     std::string text = builtin;
     if (!path.empty()) {
         std::ifstream in(path);
-        if (!in) {
-            parse_result out;
-            out.problems.push_back("Cannot read the configuration file " + path + ".");
-            return out;
-        }
+        if (!in) return config_problems{{"Cannot read the configuration file " + path + "."}};
         std::ostringstream s;
         s << in.rdbuf();
         text = s.str();
@@ -381,10 +378,8 @@ parse_result load_config(const std::string& path, const std::string& builtin, co
     try {
         doc = json::parse(text);
     } catch (const json::parse_error& e) {  // its message names the byte where it went wrong
-        parse_result out;
-        out.problems.push_back((path.empty() ? std::string("The built-in configuration") : path) +
-                               " is not valid JSON: " + e.what());
-        return out;
+        return config_problems{{(path.empty() ? std::string("The built-in configuration") : path) +
+                                " is not valid JSON: " + e.what()}};
     }
     return parse_config(doc, path, flags, registered, everywhere);
 }

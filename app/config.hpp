@@ -21,7 +21,8 @@
 // fall back to a default silently).
 //
 // parse_config() never stops at the first problem: it returns every problem it finds, each a
-// sentence naming the key at fault ('nodes.game-1.services[0]' ...), for --check-config.
+// sentence naming the key at fault ('nodes.game-1.services[0]' ...), for --check-config, as
+// the error of a config_result (the configuration is returned only when it has none).
 
 #include <cstdint>
 #include <map>
@@ -32,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/config.hpp"
+#include "rpc/basic_result.hpp"
 
 namespace hearth::app {
 
@@ -77,24 +79,31 @@ struct overrides {
     std::optional<std::string> log_level;     ///< --log-level L (every node)
 };
 
-struct parse_result {
-    app_config config;
-    std::vector<std::string> problems;  ///< one sentence each; empty when the config is usable
-    bool ok() const noexcept { return problems.empty(); }
+/// Why a configuration cannot be used: every problem found, one full sentence each, in the
+/// order found. Never empty.
+struct config_problems {
+    std::vector<std::string> sentences;
 };
+
+/// value() of a refused configuration throws bad_result_access (a std::system_error with
+/// std::errc::invalid_argument) whose what() lists the problems.
+[[noreturn]] void throw_exception_from_error(const config_problems& p);
+
+/// A checked configuration, or every problem found in it (rpc/basic_result.hpp's contract).
+using config_result = rpc::basic_result<app_config, config_problems>;
 
 /// Checks `doc` (read from `path`, empty for a built-in text; relative file names in it are
 /// relative to the file's folder). `registered` lists the service names the program knows;
 /// `everywhere` the ones it runs on every node whatever the file says.
-parse_result parse_config(const nlohmann::json& doc, const std::string& path, const overrides& flags,
-                          const std::vector<std::string>& registered,
-                          const std::vector<std::string>& everywhere = {});
+config_result parse_config(const nlohmann::json& doc, const std::string& path, const overrides& flags,
+                           const std::vector<std::string>& registered,
+                           const std::vector<std::string>& everywhere = {});
 
 /// Reads `path` (or parses `builtin` when `path` is empty) and calls parse_config(). An
 /// unreadable file or invalid JSON is one problem naming the file.
-parse_result load_config(const std::string& path, const std::string& builtin, const overrides& flags,
-                         const std::vector<std::string>& registered,
-                         const std::vector<std::string>& everywhere = {});
+config_result load_config(const std::string& path, const std::string& builtin, const overrides& flags,
+                          const std::vector<std::string>& registered,
+                          const std::vector<std::string>& everywhere = {});
 
 /// True for the level names node_config::log_level accepts.
 bool valid_log_level(std::string_view level) noexcept;

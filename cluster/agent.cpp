@@ -172,9 +172,8 @@ awaitable<bool> agent::handshake() {
     auto f = co_await detail::read_frame(socket, link_.decoder());
     if (!f) {
         // Garbage, an oversized length, or the peer went away (then there is nobody to tell).
-        if (f.error().code.category() == category())
-            co_await refuse(static_cast<errc>(f.error().code.value()), f.error().message,
-                            spdlog::level::warn);
+        if (const auto code = errc_of(f.error().code))
+            co_await refuse(*code, f.error().message, spdlog::level::warn);
         else {
             owner_.count_handshake_failure(errc::handshake_failed);
             log_->warn("handshake from {} failed: {}", remote_, f.error().message);
@@ -189,7 +188,7 @@ awaitable<bool> agent::handshake() {
         co_return false;
     }
     if (auto ok = check_hello(*hello, c.nonce, *cfg, self_name); !ok) {
-        const auto code = static_cast<errc>(ok.error().code.value());
+        const auto code = errc_of(ok.error().code).value_or(errc::handshake_failed);
         owner_.count_handshake_failure(code);
         log_->warn("rejected a link from {} ('{}'): {}", remote_,
                    std::string(hello->sender_node).substr(0, 64), ok.error().message);

@@ -1,6 +1,7 @@
 #pragma once
 // Error vocabulary of the cluster module: configuration, wire-format and handshake failures.
 
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -30,11 +31,31 @@ enum class errc {
     link_closed,         ///< the peer closed the link, a read or write failed, or this node closed it
 };
 
+/// Groups of errc, tested with `ec == condition::handshake_failure` (the Beast manner): a
+/// metric or a log line that cares about the kind of failure tests the condition, not a list
+/// of codes. Codes outside both groups (bad_config, shutting_down, link_silent, peer_left,
+/// misaddressed) match neither.
+enum class condition {
+    /// The peer could not be admitted: handshake_failed, wrong_cluster, wrong_target,
+    /// unknown_node, bad_signature, version_mismatch, codec_mismatch, handshake_timeout.
+    handshake_failure = 1,
+    /// The peer's bytes break the frame protocol: frame_too_large, unknown_frame_type,
+    /// malformed_frame, unexpected_frame.
+    protocol_violation,
+};
+
 /// The error category of errc ("hearth.cluster"); its messages are full sentences.
 const std::error_category& category() noexcept;
 
+/// The category of condition ("hearth.cluster.condition").
+const std::error_category& condition_category() noexcept;
+
 inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), category()};
+}
+
+inline std::error_condition make_error_condition(condition c) noexcept {
+    return {static_cast<int>(c), condition_category()};
 }
 
 /// The stable lower-case name of a code ("frame_too_large", ...), "unknown" for other values.
@@ -43,7 +64,14 @@ std::string_view to_string(errc e) noexcept;
 /// True when `value` is a defined errc value (used when decoding reject frames).
 bool is_known(int value) noexcept;
 
+/// The errc `ec` holds, or nullopt when `ec` is of another category (a socket error, say):
+/// the checked way from a std::error_code to an errc.
+std::optional<errc> errc_of(const std::error_code& ec) noexcept;
+
 }  // namespace hearth::cluster
 
 template <>
 struct std::is_error_code_enum<hearth::cluster::errc> : std::true_type {};
+
+template <>
+struct std::is_error_condition_enum<hearth::cluster::condition> : std::true_type {};

@@ -553,8 +553,7 @@ awaitable<outcome<void>> sender::read_welcome(const endpoint& target, const hell
 
 awaitable<failure> sender::refuse(failure why) {
     // check_welcome's failures are cluster codes; anything else is reported as handshake_failed.
-    const auto code =
-        why.code.category() == category() ? static_cast<errc>(why.code.value()) : errc::handshake_failed;
+    const auto code = errc_of(why.code).value_or(errc::handshake_failed);
     owner_.count_handshake_failure(code);
     co_await detail::send_reject(link_.socket(), code, why.message);
     co_return why;

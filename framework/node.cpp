@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 
 #include "framework/address.hpp"
+#include "framework/detail/call_errors.hpp"
 #include "framework/detail/inbound.hpp"
 #include "framework/detail/remote_batch.hpp"
 #include "framework/log.hpp"
@@ -415,7 +416,7 @@ void node::shutdown_thread_main() {
         auto future = done->get_future();
         for (auto& w : workers_)
             asio::post(w->executor(), [w = w.get(), remaining, done] {
-                w->calls().fail_all(rpc::error{rpc::errc::cancelled, "The node is stopping."});
+                w->calls().fail_all(detail::call_errors::node_stopping());
                 if (remaining->fetch_sub(1) == 1) done->set_value();
             });
         cancel.ok = future.wait_for(std::chrono::seconds(1)) == std::future_status::ready;
@@ -451,22 +452,20 @@ void node::deliver_reply(reply_address to, remote_outcome outcome) {
 void node::dispatch_inbound(inbound_batch&& batch) {
     auto entries = batch.entries;
     if (entries.empty()) return;
-    auto refuse = [&](std::span<inbound_entry> refused, rpc::errc code, const std::string& text) {
+    auto refuse = [&](std::span<inbound_entry> refused, const rpc::error& why) {
         std::uint64_t dropped = 0;
         for (auto& e : refused) {
             if (e.one_way || !batch.replies) {
                 ++dropped;
                 continue;
             }
-            batch.replies->reply(e.call_id, e.reply_worker,
-                                 remote_outcome{rpc::error{code, text}, batch.codec, {}});
+            batch.replies->reply(e.call_id, e.reply_worker, remote_outcome{why, batch.codec, {}});
         }
         if (dropped) inbound_refused_->add(dropped);
     };
     service* s = find_service(batch.service);
     if (!s) {
-        refuse(entries, rpc::errc::not_found,
-               "No service '" + std::string(batch.service) + "' on node '" + name() + "'.");
+        refuse(entries, detail::call_errors::no_service(batch.service, name()));
         return;
     }
     while (!entries.empty()) {
@@ -478,8 +477,7 @@ void node::dispatch_inbound(inbound_batch&& batch) {
             s->home().post(detail::remote_batch::create(*s, part, granted));
         }
         if (granted < take) {
-            refuse(entries.subspan(granted), rpc::errc::overloaded,
-                   "The mailbox of service '" + s->name() + "' is full.");
+            refuse(entries.subspan(granted), detail::call_errors::mailbox_full(s->name()));
             return;
         }
         entries = entries.subspan(granted);
@@ -502,10 +500,8 @@ awaitable<void> wait_for_reply(worker& w, std::uint64_t id) {
             if (slot.is_connected()) {
                 slot.assign([&w, id](asio::cancellation_type) {
                     // Complete from the event loop, never from inside the canceller's frame.
-                    asio::post(w.executor(), [&w, id] {
-                        w.calls().fail(
-                            id, rpc::error{rpc::errc::cancelled, "The call was cancelled by its caller."});
-                    });
+                    asio::post(w.executor(),
+                               [&w, id] { w.calls().fail(id, detail::call_errors::cancelled_by_caller()); });
                 });
             }
             w.calls().attach(id, std::move(h));

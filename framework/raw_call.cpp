@@ -1,6 +1,7 @@
 #include "framework/raw_call.hpp"
 
 #include "framework/address.hpp"
+#include "framework/detail/call_errors.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
@@ -8,6 +9,8 @@
 
 namespace hearth {
 namespace {
+
+namespace call_errors = detail::call_errors;
 
 /// Re-encodes a payload from one codec to another (identity when they are the same).
 result<std::string> transcode(rpc::codec from, rpc::codec to, std::string payload) {
@@ -30,19 +33,6 @@ class encoded_sink final : public detail::reply_sink {
     rpc::codec want_;
 };
 
-rpc::error bad_address(std::string_view address) {
-    return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
-}
-
-rpc::error bad_route(std::string_view route) {
-    return rpc::error{rpc::errc::not_found, "'" + std::string(route) + "' is not a route (service.method)."};
-}
-
-rpc::error no_cluster(std::string_view node_name) {
-    return rpc::error{rpc::errc::unreachable,
-                      "Node '" + std::string(node_name) + "' is unknown: this node is not in a cluster."};
-}
-
 /// The coroutine behind call_encoded(). Its parameters have no default arguments on purpose:
 /// GCC 12 mis-copies a defaulted class-type parameter into the coroutine frame (an SSO string
 /// inside it ends up pointing into the caller's frame).
@@ -52,8 +42,8 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
     worker* w = worker::current();
     if (!w) throw std::logic_error("hearth::call_encoded must be awaited on a worker of a running node.");
     auto target = parse_address(address);
-    if (!target) co_return bad_address(address);
-    if (!rpc::valid_route(route)) co_return bad_route(route);
+    if (!target) co_return call_errors::invalid_address(address);
+    if (!rpc::valid_route(route)) co_return call_errors::invalid_route(route);
     node& self = w->owner();
     const clock::time_point started = w->sample_call() ? clock::now() : clock::time_point{};
     encoded_sink sink(codec);
@@ -78,7 +68,7 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
         remote_transport* t = self.transport_ptr();
         if (!t) {
             w->calls().release(id);
-            co_return no_cluster(target->node);
+            co_return call_errors::not_in_cluster(target->node);
         }
         auto wire = transcode(codec, t->codec(), std::move(payload));
         if (!wire) {
@@ -96,7 +86,7 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
     }
     bump(w->stats().calls_sent);
     co_await detail::wait_for_reply(*w, id);
-    if (!sink.out) sink.out.emplace(rpc::error{rpc::errc::cancelled, "The call ended without an outcome."});
+    if (!sink.out) sink.out.emplace(call_errors::no_outcome());
     w->record_call(*sink.out ? 0 : static_cast<int>(sink.out->code()), started);
     co_return std::move(*sink.out);
 }
@@ -118,15 +108,12 @@ awaitable<result<std::string>> call_encoded(std::string_view address, std::strin
 result<void> notify_encoded(node& self, std::string_view address, std::string_view route, rpc::codec codec,
                             std::string payload, call_context ctx) {
     auto target = parse_address(address);
-    if (!target) return bad_address(address);
-    if (!rpc::valid_route(route)) return bad_route(route);
+    if (!target) return call_errors::invalid_address(address);
+    if (!rpc::valid_route(route)) return call_errors::invalid_route(route);
     if (target->is_local_to(self.name())) {
         service* s = self.find_service(target->service);
-        if (!s)
-            return rpc::error{rpc::errc::not_found, "No service '" + std::string(target->service) +
-                                                        "' on node '" + self.name() + "'."};
-        if (s->queued() >= s->mailbox_capacity())
-            return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
+        if (!s) return call_errors::no_service(target->service, self.name());
+        if (s->queued() >= s->mailbox_capacity()) return call_errors::mailbox_full(s->name());
         node::inbound_entry e;
         e.route = route;
         e.payload = payload;
@@ -140,7 +127,7 @@ result<void> notify_encoded(node& self, std::string_view address, std::string_vi
         return {};
     }
     remote_transport* t = self.transport_ptr();
-    if (!t) return no_cluster(target->node);
+    if (!t) return call_errors::not_in_cluster(target->node);
     auto wire = transcode(codec, t->codec(), std::move(payload));
     if (!wire) return std::move(wire).error();
     if (auto err = t->send(detail::outbound(*target, route, *wire, ctx))) return std::move(*err);

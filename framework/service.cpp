@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "framework/detail/call_errors.hpp"
 #include "framework/node.hpp"
 #include "framework/worker.hpp"
 
@@ -90,7 +91,7 @@ void service::deliver(detail::inbound* m) {
             return;
         case state::stopped:
             cancel_reservation();
-            m->reject(*home_, rpc::error{rpc::errc::cancelled, "Service '" + name_ + "' has stopped."});
+            m->reject(*home_, detail::call_errors::service_stopped(name_));
             m->dispose();
             return;
         case state::running:
@@ -132,18 +133,15 @@ rpc::error inbound::handler_failure(worker& w, std::exception_ptr e) const {
     } catch (...) {
     }
     target_.log().error("handler {} failed: {}", route_, what);
-    return rpc::error{rpc::errc::handler_failed, "The handler of '" + std::string(route_) + "' failed."};
+    return call_errors::handler_failed(route_);
 }
 
 rpc::error inbound::missing_handler() const {
-    return rpc::error{rpc::errc::not_found,
-                      "Service '" + target_.name() + "' has no method '" + std::string(route_) + "'."};
+    return call_errors::no_method(target_.name(), route_);
 }
 
 rpc::error inbound::type_mismatch() const {
-    return rpc::error{rpc::errc::bad_request, "Method '" + std::string(route_) + "' of service '" +
-                                                  target_.name() +
-                                                  "' is registered with other request or response types."};
+    return call_errors::type_mismatch(target_.name(), route_);
 }
 
 }  // namespace detail

@@ -1,18 +1,15 @@
 #include "rpc/error.hpp"
 
-#include <array>
+#include <iterator>
 #include <string>
+
+#include "rpc/error_table.hpp"
+#include "rpc/result.hpp"
 
 namespace hearth::rpc {
 namespace {
 
-struct code_info {
-    errc code;
-    std::string_view name;
-    const char* sentence;
-};
-
-constexpr std::array<code_info, 8> codes{{
+constexpr error_entry<errc> codes[] = {
     {errc::timeout, "timeout", "The call did not get a reply within its timeout."},
     {errc::unreachable, "unreachable", "The target node is unknown, down, or was removed."},
     {errc::not_found, "not_found", "The target service or method does not exist."},
@@ -21,53 +18,47 @@ constexpr std::array<code_info, 8> codes{{
     {errc::cancelled, "cancelled", "The call was cancelled."},
     {errc::handler_failed, "handler_failed", "The handler failed with an exception."},
     {errc::remote_error, "remote_error", "The handler returned an application error."},
-}};
-
-const code_info* find(errc e) noexcept {
-    for (const auto& c : codes)
-        if (c.code == e) return &c;
-    return nullptr;
-}
-
-class category_impl final : public std::error_category {
-  public:
-    const char* name() const noexcept override { return "hearth.rpc"; }
-    std::string message(int ev) const override {
-        const auto* c = find(static_cast<errc>(ev));
-        return c ? c->sentence : "An unknown Hearth call error occurred.";
-    }
 };
+static_assert(std::size(codes) == static_cast<std::size_t>(errc::remote_error), "one row per errc");
+
+const table_category<errc>& table() noexcept {
+    static const table_category<errc> instance{"hearth.rpc", codes, "An unknown Hearth call error occurred."};
+    return instance;
+}
 
 }  // namespace
 
 const std::error_category& category() noexcept {
-    static const category_impl instance;
-    return instance;
+    return table();
 }
 
 std::string_view to_string(errc e) noexcept {
-    const auto* c = find(e);
-    return c ? c->name : std::string_view{"unknown"};
+    return table().name_of(e);
 }
 
 std::optional<errc> errc_from_string(std::string_view name) noexcept {
-    for (const auto& c : codes)
-        if (c.name == name) return c.code;
-    return std::nullopt;
+    return table().from_name(name);
 }
 
-}  // namespace hearth::rpc
+std::optional<errc> errc_of(const std::error_code& ec) noexcept {
+    return table().code_of(ec);
+}
 
-#include "rpc/result.hpp"
-
-namespace hearth::rpc {
+std::optional<errc> errc_from_int(int value) noexcept {
+    if (!table().is_known(value)) return std::nullopt;
+    return static_cast<errc>(value);
+}
 
 std::string error::describe() const {
     std::string out(to_string(code));
     if (!app_code.empty()) out += "(" + app_code + ")";
     out += ": ";
-    out += message.empty() ? category().message(static_cast<int>(code)) : message;
+    out += message.empty() ? make_error_code(code).message() : message;
     return out;
+}
+
+void throw_exception_from_error(const error& e) {
+    throw bad_result_access(make_error_code(e.code), e.describe());
 }
 
 }  // namespace hearth::rpc

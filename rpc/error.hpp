@@ -33,6 +33,13 @@ std::string_view to_string(errc e) noexcept;
 /// The code with that stable name, if there is one.
 std::optional<errc> errc_from_string(std::string_view name) noexcept;
 
+/// The errc `ec` holds, or nullopt when `ec` is of another category (or an unknown value):
+/// the checked way from a std::error_code to an errc.
+std::optional<errc> errc_of(const std::error_code& ec) noexcept;
+
+/// The errc whose numeric value is `value` (as carried by a wire field), nullopt otherwise.
+std::optional<errc> errc_from_int(int value) noexcept;
+
 }  // namespace hearth::rpc
 
 template <>

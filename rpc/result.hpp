@@ -1,13 +1,11 @@
 #pragma once
 // result<T>: a value or an error, the return type of every Hearth call. Errors are values.
 
-#include <cassert>
-#include <stdexcept>
 #include <string>
-#include <type_traits>
+#include <string_view>
 #include <utility>
-#include <variant>
 
+#include "rpc/basic_result.hpp"
 #include "rpc/error.hpp"
 
 namespace hearth::rpc {
@@ -36,76 +34,15 @@ inline error app_error(std::string code, std::string message) {
     return error{errc::remote_error, std::move(message), std::move(code)};
 }
 
-/// Thrown only by result::value() on an error: the checked way is has_value()/error().
-class bad_result_access : public std::runtime_error {
-  public:
-    explicit bad_result_access(const error& e) : std::runtime_error(e.describe()) {}
-};
+/// value() of a result holding an error throws bad_result_access, a std::system_error whose
+/// code() is make_error_code(e.code) and whose what() starts with e.describe().
+[[noreturn]] void throw_exception_from_error(const error& e);
 
+/// The result of a call: a T or an rpc::error. basic_result's contract (rpc/basic_result.hpp):
+/// checked value() (throws bad_result_access), unchecked * and ->, error() and code() only on
+/// failure.
 template <class T>
-class [[nodiscard]] result {
-  public:
-    using value_type = T;
-
-    result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
-    result(T value) : v_(std::in_place_index<0>, std::move(value)) {}   // NOLINT(implicit)
-    result(rpc::error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT(implicit)
-    result(errc c, std::string message = {}) : v_(std::in_place_index<1>, c, std::move(message)) {}
-
-    bool has_value() const noexcept { return v_.index() == 0; }
-    explicit operator bool() const noexcept { return has_value(); }
-
-    T& value() & {
-        check();
-        return std::get<0>(v_);
-    }
-    const T& value() const& {
-        check();
-        return std::get<0>(v_);
-    }
-    T&& value() && {
-        check();
-        return std::get<0>(std::move(v_));
-    }
-    T& operator*() & noexcept { return std::get<0>(v_); }
-    const T& operator*() const& noexcept { return std::get<0>(v_); }
-    T* operator->() noexcept { return &std::get<0>(v_); }
-    const T* operator->() const noexcept { return &std::get<0>(v_); }
-
-    /// Precondition: !has_value().
-    const rpc::error& error() const& noexcept { return std::get<1>(v_); }
-    rpc::error&& error() && noexcept { return std::get<1>(std::move(v_)); }
-    /// errc of the error; precondition: !has_value().
-    errc code() const noexcept { return std::get<1>(v_).code; }
-
-  private:
-    void check() const {
-        if (!has_value()) throw bad_result_access(std::get<1>(v_));
-    }
-    std::variant<T, rpc::error> v_;
-};
-
-template <>
-class [[nodiscard]] result<void> {
-  public:
-    using value_type = void;
-    result() = default;
-    result(rpc::error e) : error_(std::move(e)), failed_(true) {}  // NOLINT(implicit)
-    result(errc c, std::string message = {}) : error_(c, std::move(message)), failed_(true) {}
-
-    bool has_value() const noexcept { return !failed_; }
-    explicit operator bool() const noexcept { return !failed_; }
-    void value() const {
-        if (failed_) throw bad_result_access(error_);
-    }
-    const rpc::error& error() const& noexcept { return error_; }
-    rpc::error&& error() && noexcept { return std::move(error_); }
-    errc code() const noexcept { return error_.code; }
-
-  private:
-    rpc::error error_;
-    bool failed_ = false;
-};
+using result = basic_result<T, error>;
 
 }  // namespace hearth::rpc
 

@@ -2,6 +2,7 @@
 // Error vocabulary of client sessions: why a client connection is closed for breaking the wire
 // protocol (client-protocol.md), and how call errors are shown to clients (section 5).
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -31,15 +32,34 @@ enum class errc {
     heartbeat_timeout,        ///< nothing inbound for 2 x heartbeat
 };
 
+/// Groups of errc, tested with `ec == condition::protocol_violation` (the Beast manner).
+enum class condition {
+    /// The client's bytes break the wire protocol: every errc except the two timeouts
+    /// (handshake_timeout, heartbeat_timeout) and the encoder's and configuration's own codes
+    /// (route_too_long, bad_dictionary).
+    protocol_violation = 1,
+};
+
 /// The error category of errc ("hearth.session"); its messages are full sentences.
 const std::error_category& category() noexcept;
+
+/// The category of condition ("hearth.session.condition").
+const std::error_category& condition_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), category()};
 }
 
+inline std::error_condition make_error_condition(condition c) noexcept {
+    return {static_cast<int>(c), condition_category()};
+}
+
 /// The stable lower-case name of a code ("unknown_packet_type", ...), "unknown" otherwise.
 std::string_view to_string(errc e) noexcept;
+
+/// The errc `ec` holds, or nullopt when `ec` is of another category: the checked way from a
+/// std::error_code to an errc.
+std::optional<errc> errc_of(const std::error_code& ec) noexcept;
 
 /// The client error code (client-protocol.md section 5) for a call error code:
 /// not_found, bad_request, timeout, unavailable (rpc unreachable), overloaded, and internal
@@ -67,3 +87,6 @@ std::string error_payload(const rpc::error& e);
 
 template <>
 struct std::is_error_code_enum<hearth::session::errc> : std::true_type {};
+
+template <>
+struct std::is_error_condition_enum<hearth::session::condition> : std::true_type {};

@@ -436,11 +436,9 @@ awaitable<void> gate::on_reply(reply_request r) {
     if (r.ok) {
         out.payload = r.response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
-        const int code = r.code >= static_cast<int>(rpc::errc::timeout) &&
-                                 r.code <= static_cast<int>(rpc::errc::remote_error)
-                             ? r.code
-                             : static_cast<int>(rpc::errc::handler_failed);
-        out.error = rpc::error{static_cast<rpc::errc>(code), std::move(r.message), std::move(r.app_code)};
+        // The code travelled as a number: one this node does not know is a handler failure.
+        const auto code = rpc::errc_from_int(r.code).value_or(rpc::errc::handler_failed);
+        out.error = rpc::error{code, std::move(r.message), std::move(r.app_code)};
     }
     node().deliver_reply(reply_address{r.reply_worker, r.call_id}, std::move(out));
     co_return;

@@ -15,6 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "framework/asio.hpp"
+#include "rpc/failure.hpp"
 #include "session/handshake.hpp"
 #include "session/route_dictionary.hpp"
 
@@ -96,8 +97,9 @@ struct gate_options {
     ///  "duplicate_login":"kick_old"|"reject_new","dict":{"route":code}}.
     /// The *_ms timers are numbers in 1..86400000 (fractions truncated); sizes are integers > 0;
     /// ports are integers in -1..65535.
-    /// Throws std::invalid_argument with a sentence naming the bad key.
-    static gate_options from_json(const nlohmann::json& j);
+    /// Returns the options, or (never throwing for bad input) a failure whose code is
+    /// std::errc::invalid_argument and whose message is a sentence naming the first bad key.
+    static rpc::outcome<gate_options> from_json(const nlohmann::json& j);
 };
 
 }  // namespace hearth::session

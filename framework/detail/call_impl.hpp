@@ -11,6 +11,7 @@
 
 #include "framework/address.hpp"
 #include "framework/asio.hpp"
+#include "framework/detail/call_errors.hpp"
 #include "framework/detail/handler.hpp"
 #include "framework/detail/inbound.hpp"
 #include "framework/detail/pending_calls.hpp"
@@ -75,7 +76,7 @@ class typed_sink final : public reply_sink {
             out.emplace(rpc::decode<Resp>(c, bytes));
     }
     result<Resp> take() {
-        if (!out) return rpc::error{rpc::errc::cancelled, "The call ended without an outcome."};
+        if (!out) return call_errors::no_outcome();
         return std::move(*out);
     }
     std::optional<result<Resp>> out;
@@ -154,8 +155,7 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
     worker* w = worker::current();
     if (!w) throw std::logic_error("hearth::call must be awaited on a worker of a running node.");
     auto target = parse_address(address);
-    if (!target)
-        co_return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
+    if (!target) co_return call_errors::invalid_address(address);
 
     node& self = w->owner();
     const clock::time_point started = w->sample_call() ? clock::now() : clock::time_point{};
@@ -167,21 +167,17 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
         service* s = w->find_service(target->service);
         if (!s) {
             bump(w->stats().not_found);
-            co_return rpc::error{rpc::errc::not_found, "No service '" + std::string(target->service) +
-                                                           "' on node '" + self.name() + "'."};
+            co_return call_errors::no_service(target->service, self.name());
         }
         if (!s->try_reserve()) {
             bump(w->stats().overloaded);
-            co_return rpc::error{rpc::errc::overloaded,
-                                 "The mailbox of service '" + s->name() + "' is full."};
+            co_return call_errors::mailbox_full(s->name());
         }
         id = w->calls().reserve(&sink, timeout);
         s->home().post(new local_request<Req, Resp>(*s, m.route, std::move(ctx), std::move(req), w, id));
     } else {
         remote_transport* t = self.transport_ptr();
-        if (!t)
-            co_return rpc::error{rpc::errc::unreachable, "Node '" + std::string(target->node) +
-                                                             "' is unknown: this node is not in a cluster."};
+        if (!t) co_return call_errors::not_in_cluster(target->node);
         id = w->calls().reserve(&sink, timeout);
         wire_buffer wire;
         rpc::encode_to(t->codec(), req, wire.bytes());
@@ -208,9 +204,7 @@ template <class Req>
 [[gnu::noinline]] result<void> notify_remote(node& self, const address_view& target, std::string_view route,
                                              const Req& req, const call_context& ctx) {
     remote_transport* t = self.transport_ptr();
-    if (!t)
-        return rpc::error{rpc::errc::unreachable, "Node '" + std::string(target.node) +
-                                                      "' is unknown: this node is not in a cluster."};
+    if (!t) return call_errors::not_in_cluster(target.node);
     wire_buffer wire;
     rpc::encode_to(t->codec(), req, wire.bytes());
     if (auto err = t->send(outbound(target, route, wire.bytes(), ctx))) return std::move(*err);
@@ -221,16 +215,12 @@ template <class Req, class Resp>
 result<void> do_notify(node& self, const rpc::method<Req, Resp>& m, std::string_view address, Req&& req,
                        std::string source, std::shared_ptr<const client_origin> client) {
     auto target = parse_address(address);
-    if (!target)
-        return rpc::error{rpc::errc::not_found, "'" + std::string(address) + "' is not a valid address."};
+    if (!target) return call_errors::invalid_address(address);
     call_context ctx{std::move(source), std::move(client)};
     if (target->is_local_to(self.name())) {
         service* s = self.find_service(target->service);
-        if (!s)
-            return rpc::error{rpc::errc::not_found, "No service '" + std::string(target->service) +
-                                                        "' on node '" + self.name() + "'."};
-        if (!s->try_reserve())
-            return rpc::error{rpc::errc::overloaded, "The mailbox of service '" + s->name() + "' is full."};
+        if (!s) return call_errors::no_service(target->service, self.name());
+        if (!s->try_reserve()) return call_errors::mailbox_full(s->name());
         s->home().post(new local_request<Req, Resp>(*s, m.route, std::move(ctx), std::move(req), nullptr, 0));
         return {};
     }

@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "framework/detail/call_errors.hpp"
+
 namespace hearth::detail {
 namespace {
 
@@ -189,8 +191,7 @@ void pending_calls::on_timer(std::uint64_t arm_generation) {
                 release(id);
                 continue;
             }
-            fail(id,
-                 rpc::error{rpc::errc::timeout, "No reply within " + std::to_string(timeout_ms) + " ms."});
+            fail(id, call_errors::no_reply_within(std::chrono::milliseconds(timeout_ms)));
         }
     }
     arm();

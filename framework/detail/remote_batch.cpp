@@ -3,6 +3,7 @@
 #include <cstring>
 #include <new>
 
+#include "framework/detail/call_errors.hpp"
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
 
@@ -45,7 +46,7 @@ awaitable<void> remote_item::execute(worker& w) {
     }
     if (deadline_ != clock::time_point{} && clock::now() >= deadline_) {
         // The caller has given up already: running the handler would only waste work.
-        reject(w, rpc::error{rpc::errc::timeout, "The call's deadline passed before its handler started."});
+        reject(w, call_errors::deadline_passed());
         return {};
     }
     worker_ = &w;

@@ -279,9 +279,9 @@ void connection::on_protocol_error(std::error_code ec) {
     gate_.log().debug("session {} ({}): protocol error: {}", id_, remote_, ec.message());
     // A client that breaks the protocol may still be reading: tell it why, like a kick. The
     // decoders report session codes only; the reason names the code (client-visible, stable).
-    const std::string name =
-        ec.category() == category() ? std::string(to_string(static_cast<errc>(ec.value()))) : ec.message();
-    const bool too_big = ec == errc::packet_too_large || ec == errc::payload_too_large;
+    const auto e = errc_of(ec);
+    const std::string name = e ? std::string(to_string(*e)) : ec.message();
+    const bool too_big = e == errc::packet_too_large || e == errc::payload_too_large;
     end_gracefully("protocol error: " + name, too_big ? ws_close::too_big : ws_close::protocol_error, true);
 }
 

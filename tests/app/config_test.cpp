@@ -29,6 +29,11 @@ json two_nodes() {
     return doc;
 }
 
+// The problems of a parse, none when the configuration is usable.
+std::vector<std::string> problems_of(const config_result& r) {
+    return r ? std::vector<std::string>{} : r.error().sentences;
+}
+
 std::string all(const std::vector<std::string>& problems) {
     std::string out;
     for (const auto& p : problems) out += p + "\n";
@@ -46,33 +51,33 @@ bool mentions(const std::vector<std::string>& problems, const std::string& what)
 TEST_CASE("app config: a file without 'nodes' is one node running every registered service") {
     auto r = parse_config(json::parse(R"({"node": {"name": "chat", "threads": 3}, "gate": {"tcp_port": 0}})"),
                           "", {}, registered, everywhere);
-    INFO(all(r.problems));
-    REQUIRE(r.ok());
-    REQUIRE(r.config.single);
-    REQUIRE(r.config.nodes.size() == 1);
-    const auto& n = r.config.nodes.at("chat");
+    INFO(all(problems_of(r)));
+    REQUIRE(r.has_value());
+    REQUIRE(r->single);
+    REQUIRE(r->nodes.size() == 1);
+    const auto& n = r->nodes.at("chat");
     CHECK(n.threads == 3);
     CHECK(n.services == std::vector<std::string>{"room"});  // "ping" runs everywhere anyway
     REQUIRE(n.gate);
     CHECK(!n.admin);
-    CHECK(r.config.start == std::vector<std::string>{"chat"});
-    CHECK(!r.config.cluster);
+    CHECK(r->start == std::vector<std::string>{"chat"});
+    CHECK(!r->cluster);
 }
 
 TEST_CASE("app config: a 'nodes' map places services, admin ports and the cluster") {
     auto r = parse_config(two_nodes(), "/etc/game/config.json", {}, registered, everywhere);
-    INFO(all(r.problems));
-    REQUIRE(r.ok());
-    CHECK(!r.config.single);
-    CHECK(r.config.start == std::vector<std::string>{"game-1", "gate-1"});
-    CHECK(r.config.nodes.at("game-1").services == std::vector<std::string>{"room"});
-    CHECK(r.config.nodes.at("gate-1").services.empty());
-    REQUIRE(r.config.nodes.at("gate-1").admin);
-    CHECK(r.config.nodes.at("gate-1").admin->port == 9101);
-    CHECK(r.config.nodes.at("gate-1").admin->token == "tok");
-    REQUIRE(r.config.cluster);
-    CHECK(r.config.cluster->address_of("game-1")->port == 7201);
-    CHECK(r.config.cluster_file == "/etc/game/config.json");  // an empty reload re-reads the file
+    INFO(all(problems_of(r)));
+    REQUIRE(r.has_value());
+    CHECK(!r->single);
+    CHECK(r->start == std::vector<std::string>{"game-1", "gate-1"});
+    CHECK(r->nodes.at("game-1").services == std::vector<std::string>{"room"});
+    CHECK(r->nodes.at("gate-1").services.empty());
+    REQUIRE(r->nodes.at("gate-1").admin);
+    CHECK(r->nodes.at("gate-1").admin->port == 9101);
+    CHECK(r->nodes.at("gate-1").admin->token == "tok");
+    REQUIRE(r->cluster);
+    CHECK(r->cluster->address_of("game-1")->port == 7201);
+    CHECK(r->cluster_file == "/etc/game/config.json");  // an empty reload re-reads the file
 }
 
 TEST_CASE("app config: command-line overrides") {
@@ -81,22 +86,22 @@ TEST_CASE("app config: command-line overrides") {
     flags.admin_port = 9999;
     flags.log_level = "debug";
     auto r = parse_config(two_nodes(), "", flags, registered, everywhere);
-    INFO(all(r.problems));
-    REQUIRE(r.ok());
-    CHECK(r.config.nodes.at("game-1").admin->port == 9999);
-    CHECK(r.config.nodes.at("gate-1").admin->port == 9101);  // only the named node's
-    CHECK(r.config.nodes.at("gate-1").log_level == "debug");
+    INFO(all(problems_of(r)));
+    REQUIRE(r.has_value());
+    CHECK(r->nodes.at("game-1").admin->port == 9999);
+    CHECK(r->nodes.at("gate-1").admin->port == 9101);  // only the named node's
+    CHECK(r->nodes.at("gate-1").log_level == "debug");
 
     flags.node = "nope";
     auto bad = parse_config(two_nodes(), "", flags, registered, everywhere);
-    CHECK(mentions(bad.problems, "--node nope is not under 'nodes'"));
+    CHECK(mentions(problems_of(bad), "--node nope is not under 'nodes'"));
     flags = {};
     flags.log_level = "loud";
-    CHECK(
-        mentions(parse_config(two_nodes(), "", flags, registered, everywhere).problems, "--log-level loud"));
+    CHECK(mentions(problems_of(parse_config(two_nodes(), "", flags, registered, everywhere)),
+                   "--log-level loud"));
     flags = {};
     flags.admin_port = 1;
-    CHECK(mentions(parse_config(two_nodes(), "", flags, registered, everywhere).problems, "--node"));
+    CHECK(mentions(problems_of(parse_config(two_nodes(), "", flags, registered, everywhere)), "--node"));
 }
 
 TEST_CASE("app config: every problem is listed, each naming its key") {
@@ -111,49 +116,48 @@ TEST_CASE("app config: every problem is listed, each naming its key") {
     doc["nodes"]["game-1"]["colour"] = "blue";                  // unknown key
     doc["start"] = {"gate-1", "game-9"};                        // unknown node
     auto r = parse_config(doc, "", {}, registered, everywhere);
-    CHECK(mentions(r.problems,
+    CHECK(mentions(problems_of(r),
                    "'nodes.game-1.services[1]' names the service \"lobby\", which this program does "
                    "not register (it registers: room, ping)"));
-    CHECK(mentions(r.problems, "'nodes.game-1.services[2]' must be a service name"));
-    CHECK(mentions(r.problems, "'nodes.game-1.threads' must be an integer"));
-    CHECK(mentions(r.problems, "'nodes.gate-1.gate.host' must be an IPv4 or IPv6 address"));
-    CHECK(mentions(r.problems, "'nodes.gate-1.gate': gate option 'heartbeat_ms'"));
-    CHECK(mentions(r.problems, "'nodes.gate-1.gate': Unknown gate option 'tcp_prot'"));
-    CHECK(mentions(r.problems, "'admin.address' must be an IPv4 or IPv6 address"));
-    CHECK(mentions(r.problems, "'nodes.gate-1.admin_port' must be a port number"));
-    CHECK(mentions(r.problems, "Unknown key 'nodes.game-1.colour'"));
-    CHECK(mentions(r.problems, "'start[1]' must name a node under 'nodes'"));
-    CHECK(r.problems.size() == 10);
+    CHECK(mentions(problems_of(r), "'nodes.game-1.services[2]' must be a service name"));
+    CHECK(mentions(problems_of(r), "'nodes.game-1.threads' must be an integer"));
+    CHECK(mentions(problems_of(r), "'nodes.gate-1.gate.host' must be an IPv4 or IPv6 address"));
+    CHECK(mentions(problems_of(r), "'nodes.gate-1.gate': gate option 'heartbeat_ms'"));
+    CHECK(mentions(problems_of(r), "'nodes.gate-1.gate': Unknown gate option 'tcp_prot'"));
+    CHECK(mentions(problems_of(r), "'admin.address' must be an IPv4 or IPv6 address"));
+    CHECK(mentions(problems_of(r), "'nodes.gate-1.admin_port' must be a port number"));
+    CHECK(mentions(problems_of(r), "Unknown key 'nodes.game-1.colour'"));
+    CHECK(mentions(problems_of(r), "'start[1]' must name a node under 'nodes'"));
+    CHECK(problems_of(r).size() == 10);
 }
 
 TEST_CASE("app config: missing sections and wrong section types") {
     json doc = two_nodes();
     doc.erase("cluster");
     auto r = parse_config(doc, "", {}, registered, everywhere);
-    INFO(all(r.problems));
-    REQUIRE(r.problems.size() == 1);
-    CHECK(mentions(r.problems, "Missing section 'cluster'"));
+    INFO(all(problems_of(r)));
+    REQUIRE(problems_of(r).size() == 1);
+    CHECK(mentions(problems_of(r), "Missing section 'cluster'"));
 
     doc = two_nodes();
     doc["cluster"]["nodes"].erase("game-1");
-    CHECK(mentions(parse_config(doc, "", {}, registered, everywhere).problems,
+    CHECK(mentions(problems_of(parse_config(doc, "", {}, registered, everywhere)),
                    "Node 'game-1' has no address in the cluster configuration"));
 
     doc = two_nodes();
     doc["cluster"].erase("secret");
-    CHECK(mentions(parse_config(doc, "", {}, registered, everywhere).problems, "'cluster': "));
+    CHECK(mentions(problems_of(parse_config(doc, "", {}, registered, everywhere)), "'cluster': "));
 
     doc = two_nodes();
     doc["cluster"] = 5;
-    CHECK(mentions(parse_config(doc, "", {}, registered, everywhere).problems, "'cluster' must be"));
+    CHECK(mentions(problems_of(parse_config(doc, "", {}, registered, everywhere)), "'cluster' must be"));
     doc["nodes"] = json::array();
-    CHECK(mentions(parse_config(doc, "", {}, registered, everywhere).problems,
+    CHECK(mentions(problems_of(parse_config(doc, "", {}, registered, everywhere)),
                    "'nodes' must be a JSON object"));
-    CHECK(mentions(parse_config(json::array(), "", {}, registered, everywhere).problems,
+    CHECK(mentions(problems_of(parse_config(json::array(), "", {}, registered, everywhere)),
                    "must be a JSON object"));
-    CHECK(mentions(parse_config(json::parse(R"({"gate": 1, "admin": {"open_reads": "yes"}})"), "", {},
-                                registered, everywhere)
-                       .problems,
+    CHECK(mentions(problems_of(parse_config(json::parse(R"({"gate": 1, "admin": {"open_reads": "yes"}})"), "",
+                                            {}, registered, everywhere)),
                    "'admin.open_reads' must be true or false"));
 }
 
@@ -170,29 +174,29 @@ TEST_CASE("app config: the cluster section may name a file, relative to the conf
     json doc = two_nodes();
     doc["cluster"] = "cluster.json";
     auto r = parse_config(doc, dir + "/config.json", {}, registered, everywhere);
-    INFO(all(r.problems));
-    REQUIRE(r.ok());
-    CHECK(r.config.cluster_file == dir + "/cluster.json");
+    INFO(all(problems_of(r)));
+    REQUIRE(r.has_value());
+    CHECK(r->cluster_file == dir + "/cluster.json");
     doc["cluster"] = "missing.json";
-    CHECK(mentions(parse_config(doc, dir + "/config.json", {}, registered, everywhere).problems,
+    CHECK(mentions(problems_of(parse_config(doc, dir + "/config.json", {}, registered, everywhere)),
                    "'cluster' (the file " + dir + "/missing.json)"));
 }
 
 TEST_CASE("app config: the public form masks the admin token and the cluster secret") {
     auto r = parse_config(two_nodes(), "", {}, registered, everywhere);
-    INFO(all(r.problems));
-    REQUIRE(r.ok());
-    const auto text = r.config.to_public_json().dump();
+    INFO(all(problems_of(r)));
+    REQUIRE(r.has_value());
+    const auto text = r->to_public_json().dump();
     CHECK(text.find("s3cret") == std::string::npos);
     CHECK(text.find("\"tok\"") == std::string::npos);
-    CHECK(r.config.to_public_json()["nodes"]["gate-1"]["admin"]["token"] == "***");
+    CHECK(r->to_public_json()["nodes"]["gate-1"]["admin"]["token"] == "***");
 }
 
 TEST_CASE("app config: unreadable files and invalid JSON are one problem naming the file") {
     auto r = load_config("/nonexistent/hearth.json", "", {}, registered, everywhere);
-    REQUIRE(r.problems.size() == 1);
-    CHECK(mentions(r.problems, "/nonexistent/hearth.json"));
+    REQUIRE(problems_of(r).size() == 1);
+    CHECK(mentions(problems_of(r), "/nonexistent/hearth.json"));
     auto j = load_config("", "{ not json", {}, registered, everywhere);
-    REQUIRE(j.problems.size() == 1);
-    CHECK(mentions(j.problems, "is not valid JSON"));
+    REQUIRE(problems_of(j).size() == 1);
+    CHECK(mentions(problems_of(j), "is not valid JSON"));
 }

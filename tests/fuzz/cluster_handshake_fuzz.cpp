@@ -73,11 +73,12 @@ welcome_frame honest_welcome(const nonce& challenge, const hello_frame& hello) {
 
 // send_reject's encoding must carry the failure to the peer intact.
 void check_reject_round_trip(const failure& f) {
-    FUZZ_CHECK(f.code.category() == category(), "a handshake failure outside the cluster category");
+    const auto code = errc_of(f.code);
+    FUZZ_CHECK(code.has_value(), "a handshake failure outside the cluster category");
     FUZZ_CHECK(!f.message.empty(), "a failure without a message");
     std::string out;
     reject_frame r;
-    r.code = static_cast<errc>(f.code.value());
+    r.code = *code;
     r.text = f.message;
     FUZZ_CHECK(encode(frame{r}, out).has_value(), "a reject frame does not encode");
     frame_decoder d;

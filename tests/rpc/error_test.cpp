@@ -20,6 +20,18 @@ TEST_CASE("every errc has a stable name that round-trips") {
     REQUIRE_FALSE(errc_from_string("nope").has_value());
 }
 
+TEST_CASE("errc: the checked conversions from std::error_code and from a wire number") {
+    for (int i = 1; i <= 8; ++i) {
+        const auto e = static_cast<errc>(i);
+        CHECK(errc_of(make_error_code(e)) == e);
+        CHECK(errc_from_int(i) == e);
+    }
+    CHECK_FALSE(errc_of(std::error_code(1, std::generic_category())).has_value());
+    CHECK_FALSE(errc_from_int(0).has_value());
+    CHECK_FALSE(errc_from_int(9).has_value());
+    CHECK(std::error_code(static_cast<errc>(9)).message().back() == '.');
+}
+
 TEST_CASE("result carries a value or an error") {
     result<int> ok = 7;
     REQUIRE(ok);

@@ -1,5 +1,8 @@
 #include "session/error.hpp"
 
+#include <set>
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +25,26 @@ TEST_CASE("session errors have names and full-sentence messages") {
     REQUIRE(to_string(static_cast<errc>(999)) == "unknown");
     REQUIRE(std::error_code(static_cast<errc>(999)).message().back() == '.');
     REQUIRE(std::error_code(errc::bad_varint) != std::error_code(rpc::errc::timeout));
+}
+
+TEST_CASE("session errors: names round-trip through errc_of, the protocol-violation condition") {
+    std::set<std::string> names;
+    for (int i = 1; i <= static_cast<int>(errc::heartbeat_timeout); ++i) {
+        const auto e = static_cast<errc>(i);
+        INFO(to_string(e));
+        REQUIRE(names.insert(std::string(to_string(e))).second);
+        const std::error_code ec = e;
+        REQUIRE(errc_of(ec) == e);
+        const bool not_a_violation = e == errc::handshake_timeout || e == errc::heartbeat_timeout ||
+                                     e == errc::route_too_long || e == errc::bad_dictionary;
+        CHECK((ec == condition::protocol_violation) == !not_a_violation);
+    }
+    CHECK(to_string(errc::packet_too_large) == "packet_too_large");  // names are metric labels
+    CHECK_FALSE(errc_of(std::make_error_code(std::errc::connection_reset)).has_value());
+    CHECK_FALSE(errc_of(std::error_code(static_cast<int>(errc::bad_varint), rpc::category())).has_value());
+    CHECK_FALSE(std::make_error_code(std::errc::connection_reset) == condition::protocol_violation);
+    CHECK(std::error_condition(condition::protocol_violation).category().name() ==
+          std::string("hearth.session.condition"));
 }
 
 TEST_CASE("call errors map to the client codes of contract section 5") {
