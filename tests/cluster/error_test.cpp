@@ -16,7 +16,7 @@ using namespace hearth::cluster;
 namespace {
 
 constexpr int first = static_cast<int>(errc::bad_config);
-constexpr int last = static_cast<int>(errc::misaddressed);
+constexpr int last = static_cast<int>(errc::link_closed);  // the last code (error.hpp)
 
 }  // namespace
 
