@@ -88,8 +88,10 @@ void agent::leave() {
     asio::post(ex_, [self = shared_from_this()] {
         if (self->link_open_)
             self->wake_timer_.cancel();
-        else
+        else {
             self->leave_written_.store(true);
+            self->owner_.shutdown_progress();
+        }
     });
 }
 
@@ -431,7 +433,10 @@ awaitable<void> agent::writer() {
             close_link("Writing failed: " + ec.message() + ".");
             co_return;
         }
-        if (leave_in_batch) leave_written_.store(true);
+        if (leave_in_batch) {
+            leave_written_.store(true);
+            owner_.shutdown_progress();
+        }
         if (last) {
             close_link(failure_);
             co_return;

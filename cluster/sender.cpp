@@ -161,6 +161,7 @@ void sender::leave() {
             cancel_timer(s.wake_timer_);
         } else {
             s.leave_written_.store(true);  // nothing to tell: no link
+            s.owner_.shutdown_progress();
         }
     });
 }
@@ -240,6 +241,7 @@ void sender::fail_in_flight(const std::string& why) {
     });
     in_flight_.clear();
     in_flight_count_.store(0);
+    owner_.shutdown_progress();
 }
 
 void sender::fail_queue(const std::string& why, bool close_queue) {
@@ -265,6 +267,7 @@ void sender::fail_queue(const std::string& why, bool close_queue) {
     batch_pos_ = 0;
     batch_left_.store(0, std::memory_order_relaxed);
     fail_calls(failed, 0);
+    owner_.shutdown_progress();
 }
 
 awaitable<void> sender::run() {
@@ -646,6 +649,7 @@ awaitable<void> sender::reader() {
             }
         }
         frames_in_->add(frames);
+        owner_.shutdown_progress();  // replies taken: the drain may be waiting for the last one
     }
 }
 
@@ -762,6 +766,7 @@ awaitable<void> sender::writer() {
         frames_out_->add(frames);
         bytes_out_->add(n);
         if (leave_in_batch) leave_written_.store(true);
+        owner_.shutdown_progress();  // a leave or a batch written: the shutdown may be waiting
         // Keep the buffer's capacity for the next batch, unless one huge batch inflated it.
         if (wbuf_.capacity() > 16 * 1024 * 1024) std::string().swap(wbuf_);
     }
@@ -799,6 +804,7 @@ awaitable<void> sender::watchdog() {
             return deadline != clock::time_point{} && deadline + grace < now;
         });
         in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+        owner_.shutdown_progress();
     }
 }
 

@@ -79,7 +79,8 @@ shutdown_step stop_services_step(node& n, std::function<awaitable<void>(service&
                        nullptr};
     step.run = [&n, stop_one]() -> awaitable<void> {
         std::vector<service*> all;
-        for (const auto& [name, s] : n.registry_snapshot()->by_name) all.push_back(s);
+        const auto registry = n.registry_snapshot();  // named: a range-for would drop it early
+        for (const auto& [name, s] : registry->by_name) all.push_back(s);
         if (all.empty()) co_return;
         // Every on_stop() runs on its service's worker with a slot of its own, so that the
         // step's cancellation can be passed on to the ones still running.
@@ -110,7 +111,12 @@ shutdown_step stop_services_step(node& n, std::function<awaitable<void>(service&
                     if (st->remaining.fetch_sub(1) == 1) st->progress.notify();
                 }));
         }
-        if (!co_await st->progress.until([st] { return st->remaining.load() == 0; })) {
+        // Conditions are named before the co_await: GCC 12 mishandles temporaries in it (DESIGN.md 8).
+        std::function<bool()> all_ended = [st] {
+            return st->remaining.load() == 0;
+        };
+        const bool ended = co_await st->progress.until(std::move(all_ended));
+        if (!ended) {
             // The step's deadline: cancel the on_stop() calls still running, each on its worker.
             std::string late;
             for (std::size_t i = 0; i < all.size(); ++i) {
@@ -143,7 +149,10 @@ shutdown_step cancel_pending_calls_step(node& n) {
                 if (remaining->fetch_sub(1) == 1) progress.notify();
             });
         }
-        co_await progress.until([remaining] { return remaining->load() == 0; });
+        std::function<bool()> all_cancelled = [remaining] {
+            return remaining->load() == 0;
+        };
+        co_await progress.until(std::move(all_cancelled));
     };
     return step;
 }

@@ -166,7 +166,10 @@ TEST_CASE("wakeup: notify() from another thread wakes the waiter; cancellation e
     wakeup w(n.worker_at(0).executor());
     auto waited = std::async(std::launch::async, [&] {
         return run_on(n, 0, [&]() -> awaitable<bool> {
-            co_return co_await w.until([&] { return value.load() == 3; });
+            std::function<bool()> reached = [&] {
+                return value.load() == 3;
+            };
+            co_return co_await w.until(std::move(reached));
         });
     });
     for (int i = 1; i <= 3; ++i) {
