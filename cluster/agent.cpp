@@ -330,4 +330,8 @@ void agent::on_close() {
     pending_frames_ = 0;
 }
 
+void agent::on_progress() noexcept {
+    owner_.shutdown_progress();
+}
+
 }  // namespace hearth::cluster

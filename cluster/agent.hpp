@@ -75,6 +75,7 @@ class agent final : public std::enable_shared_from_this<agent>, public node::inb
     void on_idle() noexcept {}
     void on_watchdog(clock::time_point) noexcept {}
     void on_close();
+    void on_progress() noexcept;
     void on_io_released() noexcept {}
 
     cluster& owner_;

@@ -66,7 +66,10 @@ outcome<std::shared_ptr<cluster>> cluster::join(node& n, cluster_config config, 
 }
 
 cluster::cluster(private_tag, node& n, cluster_options options)
-    : node_(n), options_(std::move(options)), log_(n.make_logger("cluster")) {
+    : node_(n),
+      options_(std::move(options)),
+      log_(n.make_logger("cluster")),
+      shutdown_wakeup_(n.worker_at(0).executor()) {
     auto& m = n.metrics();
     misaddressed_ = &m.counter("hearth_cluster_misaddressed_frames_total",
                                "Frames addressed to another node or an old incarnation, dropped.");
@@ -179,6 +182,7 @@ outcome<void> cluster::start(cluster_config config) {
     leave_step.name = "cluster: announce leave";
     leave_step.phase = shutdown_phase::announce_leave;
     leave_step.deadline = std::chrono::milliseconds(1000);
+    leave_step.worker = 0;  // where shutdown_wakeup_ wakes it
     leave_step.run = [weak]() -> awaitable<void> {
         auto self = weak.lock();
         if (!self) co_return;
@@ -200,6 +204,7 @@ outcome<void> cluster::start(cluster_config config) {
     drain_step.name = "cluster: drain senders";
     drain_step.phase = shutdown_phase::drain_senders;
     drain_step.deadline = std::chrono::milliseconds(2000);
+    drain_step.worker = 0;  // where shutdown_wakeup_ wakes it
     drain_step.run = [weak]() -> awaitable<void> {
         auto self = weak.lock();
         if (!self) co_return;
@@ -213,15 +218,34 @@ outcome<void> cluster::start(cluster_config config) {
     return {};
 }
 
-// Polls `done` every few milliseconds: shutdown steps have no event to wait on for "every
-// queue is empty", and the step's own deadline bounds the wait anyway.
+// The leave and drain steps run on worker 0 (their shutdown_step::worker), where
+// shutdown_wakeup_ wakes them; the step's own deadline cancels the wait as well.
 awaitable<void> cluster::wait_for(std::chrono::milliseconds limit, std::function<bool()> done) {
     auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer t(ex);
-    const auto until = clock::now() + limit;
-    while (!done() && clock::now() < until) {
-        t.expires_after(std::chrono::milliseconds(5));
-        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    asio::steady_timer until(ex, limit);
+    // Past `limit` the condition counts as met: the timer's expiry wakes the wait too.
+    auto expired = std::make_shared<bool>(false);
+    until.async_wait([expired, w = shutdown_wakeup_](boost::system::error_code ec) {
+        if (ec) return;
+        *expired = true;
+        w.notify();
+    });
+    std::function<bool()> ready = [&] {
+        return *expired || done();
+    };  // named: GCC 12 (DESIGN.md 8)
+    co_await shutdown_wakeup_.until(std::move(ready));
+    until.cancel();
+}
+
+void cluster::shutdown_progress() noexcept {
+    // Pairs with the fence in announce_leave(): either this sees stopping_, or the step's first
+    // check of its condition sees the change made before this call.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!stopping_.load(std::memory_order_relaxed)) return;
+    try {
+        shutdown_wakeup_.notify();
+    } catch (...) {
+        // Out of memory for one post: the step's deadline still bounds its wait.
     }
 }
 
@@ -480,6 +504,7 @@ outcome<config_diff> cluster::reload(const cluster_config& next, bool dry_run) {
 
 void cluster::announce_leave() {
     stopping_.store(true);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // see shutdown_progress()
     {
         std::shared_lock lock(senders_mutex_);
         for (auto& [name, s] : senders_) s->leave();

@@ -203,6 +203,7 @@ void sender::fail_in_flight(const std::string& why) {
     });
     in_flight_.clear();
     in_flight_count_.store(0);
+    owner_.shutdown_progress();
 }
 
 void sender::fail_queue(const std::string& why, bool close_queue) {
@@ -228,6 +229,7 @@ void sender::fail_queue(const std::string& why, bool close_queue) {
     batch_pos_ = 0;
     batch_left_.store(0, std::memory_order_relaxed);
     fail_calls(failed, 0);
+    owner_.shutdown_progress();
 }
 
 awaitable<void> sender::run() {
@@ -672,6 +674,15 @@ void sender::on_watchdog(clock::time_point now) {
         return deadline != clock::time_point{} && deadline + grace < now;
     });
     in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+    owner_.shutdown_progress();  // expired calls left the table: the drain may be waiting on them
+}
+
+void sender::on_read_end() noexcept {
+    owner_.shutdown_progress();
+}
+
+void sender::on_progress() noexcept {
+    owner_.shutdown_progress();
 }
 
 void sender::publish_clock() noexcept {

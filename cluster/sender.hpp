@@ -104,12 +104,14 @@ class sender : public std::enable_shared_from_this<sender> {
 
     // detail::link<sender>'s role (see cluster/detail/link.hpp).
     bool on_frame(frame& f, clock::time_point now);
-    void on_read_end() noexcept {}
+    // Replies were taken: the shutdown's drain step may be waiting for the last one.
+    void on_read_end() noexcept;
     void on_clock() noexcept { publish_clock(); }
     void fill_write(std::string& out, clock::time_point now, std::uint64_t& frames);
     void on_idle();
     void on_watchdog(clock::time_point now);
     void on_close() noexcept { set_state(link_state::tearing_down); }
+    void on_progress() noexcept;
     void on_io_released();
 
     void post_command(std::function<void(sender&)> f);

@@ -1,8 +1,8 @@
 #include "framework/node.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <csignal>
-#include <future>
 #include <stdexcept>
 
 #include <spdlog/logger.h>
@@ -12,6 +12,7 @@
 #include "framework/detail/call_errors.hpp"
 #include "framework/detail/inbound.hpp"
 #include "framework/detail/remote_batch.hpp"
+#include "framework/detail/shutdown.hpp"
 #include "framework/log.hpp"
 #include "framework/metrics.hpp"
 #include "framework/secure_random.hpp"
@@ -318,9 +319,22 @@ void node::wait() {
 }
 
 shutdown_report node::stop() {
-    request_stop();
     worker* w = worker::current();
-    if (w && &w->owner() == this) return {};
+    if (w && &w->owner() == this) {
+        // Precondition broken: this thread would have to wait for itself to stop. Say so
+        // loudly, and return a report that is not ok() rather than an empty (vacuously ok) one.
+        const std::string why = "node::stop() was called on worker " + std::to_string(w->index()) +
+                                " of node '" + name() +
+                                "', which cannot wait for its own thread to stop; the stop was requested "
+                                "instead. Call request_stop() from a worker.";
+        log_->error("{}", why);
+        assert(!"node::stop() called from one of the node's own workers; use request_stop()");
+        request_stop();
+        shutdown_report r;
+        r.steps.push_back({"stop", false, why, std::chrono::milliseconds(0)});
+        return r;
+    }
+    request_stop();
     wait();
     return last_shutdown();
 }
@@ -330,108 +344,35 @@ shutdown_report node::last_shutdown() const {
     return last_report_;
 }
 
-shutdown_report::step_outcome node::run_step(const shutdown_step& step) {
-    shutdown_report::step_outcome out;
-    out.name = step.name;
-    const auto begin = clock::now();
-    auto done = std::make_shared<std::promise<std::string>>();
-    auto future = done->get_future();
-    auto fn = step.run;
-    asio::co_spawn(
-        worker_at(std::min(step.worker, worker_count() - 1)).executor(), [fn] { return fn(); },
-        [done](std::exception_ptr e) { done->set_value(e ? describe(e) : std::string{}); });
-    if (future.wait_for(step.deadline) == std::future_status::timeout) {
-        out.error = "timed out after " + std::to_string(step.deadline.count()) + " ms";
-    } else {
-        out.error = future.get();
-        out.ok = out.error.empty();
-    }
-    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin);
-    return out;
-}
-
 void node::shutdown_thread_main() {
     log_->info("node stopping");
-    std::vector<shutdown_step> steps;
+    // Steps that must not run on a worker ("stop workers") run here, on this thread.
+    asio::io_context control(1);
+    std::vector<detail::planned_step> plan;
     {
         std::lock_guard lock(registry_mutex_);
-        steps = shutdown_steps_;
+        for (const auto& s : shutdown_steps_)
+            plan.push_back({s, worker_at(std::min(s.worker, worker_count() - 1)).executor()});
     }
-    std::stable_sort(steps.begin(), steps.end(),
-                     [](const shutdown_step& a, const shutdown_step& b) { return a.phase < b.phase; });
-
-    // The framework's own step: every service's on_stop(), concurrently, one deadline.
-    shutdown_step stop_services{"stop services", shutdown_phase::stop_services, config_.stop_services_timeout,
-                                0, nullptr};
-    stop_services.run = [this]() -> awaitable<void> {
-        std::vector<service*> all;
-        {
-            std::lock_guard lock(registry_mutex_);
-            for (auto& s : services_) all.push_back(s.get());
-        }
-        auto remaining = std::make_shared<std::atomic<std::size_t>>(all.size());
-        auto failures = std::make_shared<std::atomic<std::size_t>>(0);
-        auto finished = std::make_shared<std::promise<void>>();
-        if (all.empty()) co_return;
-        for (service* s : all) {
-            asio::co_spawn(
-                s->home().executor(), [s] { return s->run_stop(); },
-                [s, remaining, failures, finished](std::exception_ptr e) {
-                    if (e) {
-                        failures->fetch_add(1);
-                        s->log().error("on_stop failed: {}", describe(e));
-                    }
-                    if (remaining->fetch_sub(1) == 1) finished->set_value();
-                });
-        }
-        // Wait without blocking this worker: poll the shared counter on a short timer.
-        asio::steady_timer t(co_await asio::this_coro::executor);
-        while (remaining->load() != 0) {
-            t.expires_after(std::chrono::milliseconds(2));
-            co_await t.async_wait(asio::use_awaitable);
-        }
-        if (failures->load())
-            throw std::runtime_error(std::to_string(failures->load()) + " services failed to stop");
-    };
-    auto at = std::find_if(steps.begin(), steps.end(),
-                           [](const shutdown_step& s) { return s.phase > shutdown_phase::stop_services; });
-    steps.insert(at, std::move(stop_services));
+    // The framework's own steps, each last in its phase.
+    plan.push_back({detail::stop_services_step(*this, [](service& s) { return s.run_stop(); }),
+                    worker_at(0).executor()});
+    plan.push_back({detail::cancel_pending_calls_step(*this), worker_at(0).executor()});
+    plan.push_back({detail::stop_workers_step(*this), control.get_executor()});
+    std::stable_sort(plan.begin(), plan.end(),
+                     [](const detail::planned_step& a, const detail::planned_step& b) {
+                         return a.step.phase < b.step.phase;
+                     });
 
     shutdown_report report;
-    for (const auto& step : steps) {
-        auto outcome = run_step(step);
+    for (const auto& planned : plan) {
+        auto outcome = detail::run_step(planned, control);
         if (outcome.ok)
-            log_->info("shutdown step '{}' done in {} ms", step.name, outcome.took.count());
+            log_->info("shutdown step '{}' done in {} ms", outcome.name, outcome.took.count());
         else
-            log_->error("shutdown step '{}' failed: {}; continuing", step.name, outcome.error);
+            log_->error("shutdown step '{}' failed: {}; continuing", outcome.name, outcome.error);
         report.steps.push_back(std::move(outcome));
     }
-
-    // Callers still waiting get `cancelled` rather than hanging until their timeout.
-    shutdown_report::step_outcome cancel;
-    cancel.name = "cancel pending calls";
-    {
-        auto remaining = std::make_shared<std::atomic<unsigned>>(worker_count());
-        auto done = std::make_shared<std::promise<void>>();
-        auto future = done->get_future();
-        for (auto& w : workers_)
-            asio::post(w->executor(), [w = w.get(), remaining, done] {
-                w->calls().fail_all(detail::call_errors::node_stopping());
-                if (remaining->fetch_sub(1) == 1) done->set_value();
-            });
-        cancel.ok = future.wait_for(std::chrono::seconds(1)) == std::future_status::ready;
-        if (!cancel.ok) cancel.error = "timed out after 1000 ms";
-    }
-    report.steps.push_back(std::move(cancel));
-
-    shutdown_report::step_outcome stop_workers;
-    stop_workers.name = "stop workers";
-    const auto begin = clock::now();
-    for (auto& w : workers_) w->request_stop();
-    for (auto& w : workers_) w->join();
-    stop_workers.ok = true;
-    stop_workers.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin);
-    report.steps.push_back(std::move(stop_workers));
 
     running_.store(false, std::memory_order_release);
     log_->info("node stopped{}", report.ok() ? "" : " (some shutdown steps failed)");

@@ -58,6 +58,16 @@ enum class shutdown_phase {
     stop_workers,        ///< io_contexts stop (the framework's own step)
 };
 
+/// One step of the shutdown (node::add_shutdown_step). Its coroutine runs on worker `worker`
+/// with a cancellation slot bound to it. When it has not ended by `deadline`, the shutdown
+/// emits terminal cancellation on that worker: the step's pending async operation completes with
+/// `asio::error::operation_aborted` (thrown as boost::system::system_error by plain
+/// `use_awaitable`, returned by `as_tuple(use_awaitable)`), `co_await
+/// asio::this_coro::cancellation_state` reports `cancellation_type::terminal` from then on, and
+/// (unless the step sets `this_coro::throw_if_cancelled(false)`) its next async operation throws
+/// at once. The step should then end; its outcome is "timed out after N ms" either way. A step
+/// still running 100 ms after its cancellation is abandoned (it keeps running, detached, until the
+/// workers stop) and the shutdown goes on.
 struct shutdown_step {
     std::string name;
     shutdown_phase phase = shutdown_phase::stop_accepting;
@@ -136,9 +146,10 @@ class node {
     void run();
     /// Blocks until the node has stopped (after stop()/request_stop() from anywhere).
     void wait();
-    /// Runs the shutdown steps and stops the workers. From a thread that is not one of this
-    /// node's workers it blocks until done and returns the report; from a worker thread it only
-    /// requests the stop (like request_stop()) and returns an empty report.
+    /// Runs the shutdown steps and stops the workers; blocks until done and returns the report.
+    /// Precondition: not called on one of this node's workers (it would wait for its own thread
+    /// to stop); a handler calls request_stop() instead. Broken, it logs an error, asserts in
+    /// debug builds, requests the stop and returns a report whose one step "stop" failed.
     shutdown_report stop();
     /// Starts the shutdown in the background; any thread, idempotent.
     void request_stop();
@@ -247,7 +258,6 @@ class node {
     void start_service(service& s);
     void shutdown_thread_main();
     void register_metrics();
-    shutdown_report::step_outcome run_step(const shutdown_step& step);
 
     node_config config_;
     std::uint64_t incarnation_;

@@ -25,6 +25,9 @@
 //   void on_idle();            the writer has nothing to write and goes to sleep
 //   void on_watchdog(clock::time_point now);   once per peer heartbeat interval, link alive
 //   void on_close();           the open link is closing (before the socket is shut down)
+//   void on_progress();        a batch was written (with the leave, if one was pending), or a
+//                              leave was counted as written with no link open: what a
+//                              shutdown step waits for may now hold
 //   void on_io_released();     the io_scope ends (after the socket is gone): the role releases
 //                              its own io objects and per-socket bookkeeping
 //

@@ -87,6 +87,7 @@ void link<Role>::leave() {
         wake_here();
     } else {
         leave_written_.store(true, std::memory_order_release);
+        role_.on_progress();
     }
 }
 
@@ -208,6 +209,7 @@ awaitable<void> link<Role>::writer() {
         counters_.frames_out->add(frames);
         counters_.bytes_out->add(n);
         if (leave_in_batch) leave_written_.store(true, std::memory_order_release);
+        role_.on_progress();
         if (last) {
             close(std::move(*close_after_write_));
             co_return;

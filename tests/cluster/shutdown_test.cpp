@@ -115,3 +115,33 @@ TEST_CASE("shutdown with a hung peer and a hung handler ends within its deadline
     CHECK(f.at("c").c->members().event_count(membership_event_kind::node_left) == 1);
     CHECK(f.at("c").c->members().state("a") == node_state::left);
 }
+
+TEST_CASE(
+    "a healthy node's leave and drain steps end as soon as every leave is written and every queue is empty") {
+    fixture f;
+    f.add("a");
+    f.add("b");
+    auto cfg = f.config();
+    f.start("a", cfg);
+    f.start("b", cfg);
+    REQUIRE(wait_up(*f.at("a").c, "b"));
+    REQUIRE(wait_up(*f.at("b").c, "a"));
+    // A call answered just before the stop: nothing is left in flight.
+    const bool answered = hearth::testing::run_on(*f.at("a").n, 0, []() -> awaitable<bool> {
+        hearth::testing::echo_req req{"x", 1};
+        const std::chrono::milliseconds timeout(5000);
+        auto r = co_await hearth::call(hearth::testing::echo_m, "echo@b", req, timeout);
+        co_return r.has_value();
+    });
+    REQUIRE(answered);
+
+    const auto report = f.at("a").n->stop();
+    CHECK(report.ok());
+    std::map<std::string, shutdown_report::step_outcome> steps;
+    for (const auto& s : report.steps) steps[s.name] = s;
+    REQUIRE(steps.count("cluster: announce leave"));
+    REQUIRE(steps.count("cluster: drain senders"));
+    // Woken by the links themselves: far below the steps' own limits (800 ms and 1500 ms).
+    CHECK(steps["cluster: announce leave"].took < 300ms);
+    CHECK(steps["cluster: drain senders"].took < 300ms);
+}
