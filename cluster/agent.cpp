@@ -17,10 +17,6 @@ namespace hearth::cluster {
 using namespace asio::experimental::awaitable_operators;
 using detail::tcp;
 
-namespace {
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-}
-
 agent::agent(cluster& owner, tcp::socket socket)
     : owner_(owner),
       node_(owner.owner()),
@@ -330,7 +326,7 @@ void agent::flush_batch() {
     b.source_node = peer_;
     b.entries = batch_;
     b.replies = shared_from_this();
-    node_.dispatch_inbound(std::move(b));
+    transport_host(node_).dispatch_inbound(std::move(b));
     batch_.clear();
 }
 

@@ -22,8 +22,6 @@ using detail::tcp;
 
 namespace {
 
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
 // The writer stops encoding queued messages into one write once its buffer reaches this size.
 constexpr std::size_t max_write_batch = 256 * 1024;
 
@@ -236,7 +234,7 @@ void sender::fail_in_flight(const std::string& why) {
     in_flight_.for_each([&](detail::call_table::key key, clock::time_point) {
         remote_outcome o;
         o.error = rpc::error{rpc::errc::unreachable, why};
-        node_.deliver_reply(reply_address{key.worker, key.id}, std::move(o));
+        transport_host(node_).deliver_reply(reply_address{key.worker, key.id}, std::move(o));
     });
     in_flight_.clear();
     in_flight_count_.store(0);
@@ -255,7 +253,7 @@ void sender::fail_queue(const std::string& why, bool close_queue) {
             if (q[i].one_way) continue;
             remote_outcome o;
             o.error = rpc::error{rpc::errc::unreachable, why};
-            node_.deliver_reply(q[i].reply_to, std::move(o));
+            transport_host(node_).deliver_reply(q[i].reply_to, std::move(o));
         }
     };
     // Messages taken from the queue but not yet written (the writer's unfinished batch) fail
@@ -625,7 +623,8 @@ awaitable<void> sender::reader() {
                     o.error = rpc::error{*r->status, std::string(r->message), std::string(r->app_code)};
                 else
                     o.payload.assign(r->payload);
-                node_.deliver_reply(reply_address{r->reply_to_worker, r->call_id}, std::move(o));
+                transport_host(node_).deliver_reply(reply_address{r->reply_to_worker, r->call_id},
+                                                    std::move(o));
             } else if (auto* hb = std::get_if<heartbeat_frame>(&fr)) {
                 // Its arrival already refreshed last_read_; its stamps refine the clock estimate.
                 clock_sync_.on_stamps(hb->stamps, detail::wire_time(last_read_));
@@ -689,7 +688,7 @@ void sender::encode_message(const detail::send_queue::entry& m, clock::time_poin
         remote_outcome o;
         o.error = rpc::error{rpc::errc::bad_request,
                              "The call cannot be sent to node '" + peer_ + "': " + e.error().message};
-        node_.deliver_reply(m.reply_to, std::move(o));
+        transport_host(node_).deliver_reply(m.reply_to, std::move(o));
         return;
     }
     in_flight_.insert(detail::call_table::key{m.reply_to.call_id, m.reply_to.worker}, m.deadline);
