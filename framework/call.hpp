@@ -49,6 +49,7 @@
 
 #include "framework/asio.hpp"
 #include "framework/call_context.hpp"
+#include "framework/detail/make_request.hpp"
 #include "framework/service.hpp"
 #include "rpc/method.hpp"
 #include "rpc/result.hpp"
@@ -66,19 +67,20 @@ awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view a
 template <class Req, class Resp>
 awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, Req req, std::chrono::nanoseconds timeout);
 
-/// Builds the request as `Req(args...)` (`Req{}` without arguments) in a plain function, then
+/// Builds the request as `Req(args...)` (`Req{args...}` for an aggregate, `Req{}` without
+/// arguments) in a plain function, then
 /// calls `m` on its own service on this node.
 template <class Req, class Resp, class... Args>
-requires std::constructible_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
-                                                                            std::chrono::nanoseconds timeout,
-                                                                            Args&&... args);
+requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                         std::chrono::nanoseconds timeout,
+                                                                         Args&&... args);
 
 /// Builds the request as `Req(args...)`, then calls `m` on the service at `address`.
 template <class Req, class Resp, class... Args>
-requires std::constructible_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
-                                                                            std::string_view address,
-                                                                            std::chrono::nanoseconds timeout,
-                                                                            Args&&... args);
+requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                         std::string_view address,
+                                                                         std::chrono::nanoseconds timeout,
+                                                                         Args&&... args);
 
 /// Like call(), carrying the caller's address and the client a request came from (gates use
 /// this to forward a client's request).

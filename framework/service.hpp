@@ -32,6 +32,7 @@
 #include "framework/asio.hpp"
 #include "framework/call_context.hpp"
 #include "framework/detail/handler.hpp"
+#include "framework/detail/make_request.hpp"
 #include "framework/detail/message.hpp"
 #include "framework/detail/service_registry.hpp"
 #include "rpc/method.hpp"
@@ -80,12 +81,14 @@ class service {
     template <class Req, class Resp>
     awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, Req req, std::chrono::nanoseconds timeout);
     template <class Req, class Resp, class... Args>
-    requires std::constructible_from<Req, Args...> awaitable<result<Resp>> call(
-        const rpc::method<Req, Resp>& m, std::chrono::nanoseconds timeout, Args&&... args);
+    requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                             std::chrono::nanoseconds timeout,
+                                                                             Args&&... args);
     template <class Req, class Resp, class... Args>
-    requires std::constructible_from<Req, Args...> awaitable<result<Resp>> call(
-        const rpc::method<Req, Resp>& m, std::string_view address, std::chrono::nanoseconds timeout,
-        Args&&... args);
+    requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                             std::string_view address,
+                                                                             std::chrono::nanoseconds timeout,
+                                                                             Args&&... args);
     template <class Req, class Resp>
     result<void> notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req);
     template <class Req, class Resp>

@@ -9,19 +9,6 @@
 
 namespace hearth {
 
-namespace detail {
-
-/// The request of an emplacing call: `Req(args...)`, or a value-initialized `Req{}`.
-template <class Req, class... Args>
-Req make_request(Args&&... args) {
-    if constexpr (sizeof...(Args) == 0)
-        return Req{};
-    else
-        return Req(std::forward<Args>(args)...);
-}
-
-}  // namespace detail
-
 template <class Req, class Resp>
 awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
                              std::chrono::nanoseconds timeout) {
@@ -34,18 +21,18 @@ awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, Req req, std::chro
 }
 
 template <class Req, class Resp, class... Args>
-requires std::constructible_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
-                                                                            std::chrono::nanoseconds timeout,
-                                                                            Args&&... args) {
+requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                         std::chrono::nanoseconds timeout,
+                                                                         Args&&... args) {
     return detail::do_call(m, m.service(), detail::make_request<Req>(std::forward<Args>(args)...), timeout,
                            std::string{}, nullptr);
 }
 
 template <class Req, class Resp, class... Args>
-requires std::constructible_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
-                                                                            std::string_view address,
-                                                                            std::chrono::nanoseconds timeout,
-                                                                            Args&&... args) {
+requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                         std::string_view address,
+                                                                         std::chrono::nanoseconds timeout,
+                                                                         Args&&... args) {
     return detail::do_call(m, address, detail::make_request<Req>(std::forward<Args>(args)...), timeout,
                            std::string{}, nullptr);
 }
@@ -89,14 +76,14 @@ awaitable<result<Resp>> service::call(const rpc::method<Req, Resp>& m, Req req,
 }
 
 template <class Req, class Resp, class... Args>
-requires std::constructible_from<Req, Args...> awaitable<result<Resp>> service::call(
+requires detail::request_from<Req, Args...> awaitable<result<Resp>> service::call(
     const rpc::method<Req, Resp>& m, std::chrono::nanoseconds timeout, Args&&... args) {
     return detail::do_call(m, m.service(), detail::make_request<Req>(std::forward<Args>(args)...), timeout,
                            address_, nullptr);
 }
 
 template <class Req, class Resp, class... Args>
-requires std::constructible_from<Req, Args...> awaitable<result<Resp>> service::call(
+requires detail::request_from<Req, Args...> awaitable<result<Resp>> service::call(
     const rpc::method<Req, Resp>& m, std::string_view address, std::chrono::nanoseconds timeout,
     Args&&... args) {
     return detail::do_call(m, address, detail::make_request<Req>(std::forward<Args>(args)...), timeout,
