@@ -127,7 +127,7 @@ int application::impl::run_node(const app_config& cfg, const node_plan& plan) {
 
     std::shared_ptr<cluster::cluster> joined;
     if (cfg.cluster) {
-        auto j = cluster::cluster::join(n, *cfg.cluster);
+        auto j = cluster::join(n, *cfg.cluster);
         if (!j) return fail(j.error().message, exit_runtime);
         joined = *j;
     }

@@ -285,7 +285,7 @@ void agent::flush_batch() {
     b.source_node = peer_;
     b.entries = batch_;
     b.replies = shared_from_this();
-    node_.dispatch_inbound(std::move(b));
+    transport_host(node_).dispatch_inbound(std::move(b));
     batch_.clear();
 }
 

@@ -51,12 +51,12 @@ std::shared_ptr<cluster> cluster::create(node& n, cluster_options options) {
     return std::make_shared<cluster>(private_tag{}, n, std::move(options));
 }
 
-outcome<std::shared_ptr<cluster>> cluster::join(node& n, cluster_config config, cluster_options options) {
+outcome<std::shared_ptr<cluster>> join(node& n, cluster_config config, cluster_options options) {
     auto self_address = config.address_of(n.name());
     if (!self_address)
         return failure{errc::bad_config,
                        "Node '" + n.name() + "' has no address in cluster '" + config.cluster + "'."};
-    auto c = create(n, std::move(options));
+    auto c = cluster::create(n, std::move(options));
     if (auto p = c->listen(*self_address); !p) return std::move(p).error();
     if (auto s = c->start(std::move(config)); !s) {
         c->close();

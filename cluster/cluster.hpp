@@ -3,10 +3,11 @@
 // remote_transport (calls to "svc@other-node" go through it), owns one sender per remote node,
 // the listener and one agent per accepted link, the membership table, and hot reload.
 //
-//     auto c = hearth::cluster::cluster::create(node);
-//     c->listen(*config.address_of(node.name()));   // or {"127.0.0.1", 0} in tests
-//     if (auto ok = c->start(config); !ok) fail(ok.error().message);
+//     auto c = hearth::cluster::join(node, config);  // listen on the node's address, start
+//     if (!c) fail(c.error().message);
 //     node.start();
+//
+// Step by step (tests listen on port 0): create(node), listen(endpoint), start(config).
 //
 // Lifetime: create() returns a shared_ptr and start() installs it with node.set_transport(),
 // so the node keeps it alive. start() registers two shutdown steps ("cluster: announce leave",
@@ -87,11 +88,8 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     struct private_tag {};
 
   public:
+    /// A cluster for node `n`, not listening and not started (see join() for the usual way).
     static std::shared_ptr<cluster> create(node& n, cluster_options options = {});
-    /// create(), listen() on the node's own address from `config`, start(). Fails with
-    /// bad_config when the node is not in `config` or offline there, or with the bind error.
-    static outcome<std::shared_ptr<cluster>> join(node& n, cluster_config config,
-                                                  cluster_options options = {});
 
     cluster(private_tag, node& n, cluster_options options);
     ~cluster() override;
@@ -202,5 +200,13 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     hearth::counter* handshake_failures_ = nullptr;
     hearth::counter* reloads_ = nullptr;
 };
+
+/// The usual way in: create(), listen() on the node's own address from `config`, start().
+/// Fails with bad_config when the node is not in `config` or offline there, or with the bind
+/// error. Any thread, before or after node.start().
+///
+///     auto c = hearth::cluster::join(node, config);
+///     if (!c) fail(c.error().message);
+outcome<std::shared_ptr<cluster>> join(node& n, cluster_config config, cluster_options options = {});
 
 }  // namespace hearth::cluster

@@ -1,6 +1,7 @@
 #include "cluster/membership.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -44,10 +45,19 @@ std::string_view to_string(membership_event_kind k) noexcept {
 
 // ---- subscription ----------------------------------------------------------------------------
 
+struct detail::subscription_waiter {
+    virtual ~subscription_waiter() = default;
+    virtual void complete(boost::system::error_code ec, membership_event e) = 0;
+    std::shared_ptr<std::atomic<bool>> cancelled;  ///< set by the wait's cancellation slot
+};
+
+subscription::subscription() = default;
+subscription::~subscription() = default;
+
 namespace {
 
 template <class Handler>
-struct waiter_impl final : subscription::waiter_base {
+struct waiter_impl final : detail::subscription_waiter {
     template <class H>
     explicit waiter_impl(H&& h) : handler(std::forward<H>(h)) {}
     void complete(boost::system::error_code ec, membership_event e) override {
@@ -190,7 +200,9 @@ bool membership::remove(std::string_view node) {
     membership_event ev;
     ev.kind = membership_event_kind::node_removed;
     ev.node = std::string(node);
-    publish(lock, std::move(ev));
+    auto a = announce_locked(std::move(ev));
+    lock.unlock();
+    run_callbacks(a);
     return true;
 }
 
@@ -215,6 +227,7 @@ void membership::up(std::string_view node, std::uint64_t owner, std::uint64_t in
     const bool was_up = e.state == node_state::up;
     e.state = node_state::up;
     e.incarnation = incarnation;
+    std::optional<announcement> restart;
     if (was_up) {
         // A new incarnation without an observed failure in between: report the restart as a
         // down then an up, so subscribers drop per-incarnation state.
@@ -222,14 +235,16 @@ void membership::up(std::string_view node, std::uint64_t owner, std::uint64_t in
         d.kind = membership_event_kind::node_down;
         d.node = std::string(node);
         d.reason = "restarted with a new incarnation";
-        publish(lock, std::move(d));
-        lock.lock();
+        restart = announce_locked(std::move(d));
     }
     membership_event ev;
     ev.kind = membership_event_kind::node_up;
     ev.node = std::string(node);
     ev.incarnation = incarnation;
-    publish(lock, std::move(ev));
+    auto a = announce_locked(std::move(ev));
+    lock.unlock();
+    if (restart) run_callbacks(*restart);
+    run_callbacks(a);
 }
 
 void membership::down(std::string_view node, std::uint64_t owner, std::string reason) {
@@ -245,7 +260,9 @@ void membership::down(std::string_view node, std::uint64_t owner, std::string re
     ev.node = std::string(node);
     ev.incarnation = e.incarnation;
     ev.reason = std::move(reason);
-    publish(lock, std::move(ev));
+    auto a = announce_locked(std::move(ev));
+    lock.unlock();
+    run_callbacks(a);
 }
 
 void membership::left(std::string_view node, std::uint64_t owner, std::string reason) {
@@ -261,7 +278,9 @@ void membership::left(std::string_view node, std::uint64_t owner, std::string re
     ev.node = std::string(node);
     ev.incarnation = e.incarnation;
     ev.reason = std::move(reason);
-    publish(lock, std::move(ev));
+    auto a = announce_locked(std::move(ev));
+    lock.unlock();
+    run_callbacks(a);
 }
 
 void membership::address_changed(std::string_view node, std::optional<endpoint> from,
@@ -274,7 +293,9 @@ void membership::address_changed(std::string_view node, std::optional<endpoint> 
     ev.node = std::string(node);
     ev.address = std::move(to);
     ev.previous = std::move(from);
-    publish(lock, std::move(ev));
+    auto a = announce_locked(std::move(ev));
+    lock.unlock();
+    run_callbacks(a);
 }
 
 node_state membership::state(std::string_view node) const {
@@ -327,23 +348,24 @@ void membership::remove_callback(std::uint64_t id) {
 
 std::uint64_t membership::event_count(membership_event_kind k) const {
     std::lock_guard lock(mutex_);
-    return counts_[static_cast<int>(k)];
+    return counts_[static_cast<std::size_t>(k)];
 }
 
-// Subscribers get the event while the lock is held, so every subscriber sees the same order;
-// callbacks run after it is released (they may call back into membership).
-void membership::publish(std::unique_lock<std::mutex>& lock, membership_event e) {
-    ++counts_[static_cast<int>(e.kind)];
+membership::announcement membership::announce_locked(membership_event e) {
+    ++counts_[static_cast<std::size_t>(e.kind)];
     std::erase_if(subscribers_, [](const std::weak_ptr<subscription>& w) { return w.expired(); });
     for (auto& w : subscribers_)
         if (auto s = w.lock()) s->push(e);
-    std::vector<std::shared_ptr<callback>> cbs;
-    cbs.reserve(callbacks_.size());
-    for (auto& [id, cb] : callbacks_) cbs.push_back(cb);
-    lock.unlock();
-    for (auto& cb : cbs) {
+    announcement a{std::move(e), {}};
+    a.callbacks.reserve(callbacks_.size());
+    for (auto& [id, cb] : callbacks_) a.callbacks.push_back(cb);
+    return a;
+}
+
+void membership::run_callbacks(const announcement& a) {
+    for (auto& cb : a.callbacks) {
         try {
-            (*cb)(e);
+            (*cb)(a.event);
         } catch (...) {
             // A subscriber's failure must not stop the cluster; nothing to report it to here.
         }

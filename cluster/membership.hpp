@@ -9,16 +9,21 @@
 // Events fire only on real transitions: node_up when a node becomes up (not when it already
 // was), node_down when an up node's link fails, node_left on a leave announcement, node_removed
 // once per removal, node_address_changed when a reload moves a node. A node that was never up
-// produces no event while its connect attempts fail.
+// produces no event while its connect attempts fail. A restart seen without a failure in
+// between (an up node reports up again with a new incarnation, because it came back before
+// its link's failure was noticed) is reported as node_down (reason "restarted with a new
+// incarnation") then node_up, so subscribers drop what they kept for the old incarnation.
 //
 // One authority applies changes: the cluster (senders report their own node, tagged with an
 // owner id so a replaced sender cannot change the state of its successor).
 //
 // Thread safety: every member function may be called from any thread.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -35,10 +40,17 @@
 
 namespace hearth::cluster {
 
+namespace detail {
+struct subscription_waiter;  // the type-erased completion handler of a waiting next()
+}
+
 enum class node_state { unknown, connecting, up, down, left, removed };
 std::string_view to_string(node_state s) noexcept;
 
 enum class membership_event_kind { node_up, node_down, node_left, node_removed, node_address_changed };
+/// How many kinds there are (the last one's value + 1): sizes tables indexed by kind.
+inline constexpr std::size_t membership_event_kind_count =
+    static_cast<std::size_t>(membership_event_kind::node_address_changed) + 1;
 std::string_view to_string(membership_event_kind k) noexcept;
 
 struct membership_event {
@@ -66,15 +78,14 @@ class subscription : public std::enable_shared_from_this<subscription> {
     void close();
     std::size_t pending() const;
 
-    // Used by membership.
+    /// Queues an event for this subscriber (membership does this for every subscriber); a
+    /// waiting next() completes with it. Ignored after close(). Any thread.
     void push(const membership_event& e);
 
-    /// The type-erased completion handler of a waiting next() (an implementation detail).
-    struct waiter_base {
-        virtual ~waiter_base() = default;
-        virtual void complete(boost::system::error_code ec, membership_event e) = 0;
-        std::shared_ptr<std::atomic<bool>> cancelled;  ///< set by the wait's cancellation slot
-    };
+    subscription();
+    ~subscription();
+    subscription(const subscription&) = delete;
+    subscription& operator=(const subscription&) = delete;
 
   private:
     struct next_op;  // the initiation of next()
@@ -86,7 +97,7 @@ class subscription : public std::enable_shared_from_this<subscription> {
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<membership_event> events_;
-    std::unique_ptr<waiter_base> waiter_;
+    std::unique_ptr<detail::subscription_waiter> waiter_;
     asio::any_io_executor waiter_ex_;
     bool closed_ = false;
 };
@@ -136,7 +147,17 @@ class membership {
         std::uint64_t incarnation = 0;
         std::vector<std::string> services;
     };
-    void publish(std::unique_lock<std::mutex>& lock, membership_event e);
+    /// One published event: queued to every subscriber while mutex_ is held (so they all see
+    /// one order), and the callbacks to run with it once mutex_ is released (they may call
+    /// back into membership).
+    struct announcement {
+        membership_event event;
+        std::vector<std::shared_ptr<callback>> callbacks;
+    };
+    /// Counts `e` and queues it to the subscribers. Precondition: mutex_ is held by the caller.
+    announcement announce_locked(membership_event e);
+    /// Runs the callbacks of `a`. Precondition: mutex_ is not held.
+    static void run_callbacks(const announcement& a);
 
     mutable std::mutex mutex_;
     std::map<std::string, entry, std::less<>> nodes_;
@@ -144,7 +165,7 @@ class membership {
     std::map<std::uint64_t, std::shared_ptr<callback>> callbacks_;
     std::uint64_t next_owner_ = 1;
     std::uint64_t next_callback_ = 1;
-    std::uint64_t counts_[5] = {};
+    std::array<std::uint64_t, membership_event_kind_count> counts_{};
 };
 
 }  // namespace hearth::cluster

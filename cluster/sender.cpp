@@ -19,8 +19,6 @@ using detail::tcp;
 
 namespace {
 
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
 // The writer stops encoding queued messages into one write once its buffer reaches this size.
 constexpr std::size_t max_write_batch = 256 * 1024;
 
@@ -199,7 +197,7 @@ void sender::fail_in_flight(const std::string& why) {
     in_flight_.for_each([&](detail::call_table::key key, clock::time_point) {
         remote_outcome o;
         o.error = rpc::error{rpc::errc::unreachable, why};
-        node_.deliver_reply(reply_address{key.worker, key.id}, std::move(o));
+        transport_host(node_).deliver_reply(reply_address{key.worker, key.id}, std::move(o));
     });
     in_flight_.clear();
     in_flight_count_.store(0);
@@ -219,7 +217,7 @@ void sender::fail_queue(const std::string& why, bool close_queue) {
             if (q[i].one_way) continue;
             remote_outcome o;
             o.error = rpc::error{rpc::errc::unreachable, why};
-            node_.deliver_reply(q[i].reply_to, std::move(o));
+            transport_host(node_).deliver_reply(q[i].reply_to, std::move(o));
         }
     };
     // Messages taken from the queue but not yet written (the writer's unfinished batch) fail
@@ -576,7 +574,7 @@ bool sender::on_frame(frame& fr, clock::time_point) {
             o.error = rpc::error{*r->status, std::string(r->message), std::string(r->app_code)};
         else
             o.payload.assign(r->payload);
-        node_.deliver_reply(reply_address{r->reply_to_worker, r->call_id}, std::move(o));
+        transport_host(node_).deliver_reply(reply_address{r->reply_to_worker, r->call_id}, std::move(o));
         return true;
     }
     if (auto* l = std::get_if<leave_frame>(&fr)) {
@@ -632,7 +630,7 @@ bool sender::encode_message(const detail::send_queue::entry& m, clock::time_poin
         remote_outcome o;
         o.error = rpc::error{rpc::errc::bad_request,
                              "The call cannot be sent to node '" + peer_ + "': " + e.error().message};
-        node_.deliver_reply(m.reply_to, std::move(o));
+        transport_host(node_).deliver_reply(m.reply_to, std::move(o));
         return false;
     }
     in_flight_.insert(detail::call_table::key{m.reply_to.call_id, m.reply_to.worker}, m.deadline);

@@ -14,7 +14,7 @@
 // When a call that came from the client's own gate node ends and that node's count moved
 // while its handler ran, the node offers the reply to its route first; the session module
 // sends it as one more notify on the same link as the effects, and the gate hands it to the
-// waiting caller (node::deliver_reply) after them. A route that declines (returns false)
+// waiting caller (transport_host::deliver_reply) after them. A route that declines (returns false)
 // leaves the reply to the usual path. Replies taken by the route are counted in
 // hearth_client_replies_via_gate_total.
 

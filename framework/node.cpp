@@ -36,7 +36,7 @@ class node_replies final : public node::inbound_replies {
   public:
     explicit node_replies(node& n) : node_(n) {}
     void reply(std::uint64_t call_id, std::uint32_t worker, remote_outcome&& outcome) override {
-        node_.deliver_reply(reply_address{worker, call_id}, std::move(outcome));
+        transport_host(node_).deliver_reply(reply_address{worker, call_id}, std::move(outcome));
     }
 
   private:
@@ -55,7 +55,7 @@ class remote_reply final : public detail::message {
         std::unique_ptr<remote_reply> self(this);
         auto c = w.calls().take(id_);
         if (!c) {
-            bump(w.stats().late_replies);
+            detail::single_writer_add(w.stats().late_replies);
             return;
         }
         if (outcome_.error)
@@ -102,7 +102,7 @@ void node::register_metrics() {
         };
         out.family("hearth_calls_total", "Calls made from this node, by outcome (ok or the error code).",
                    metric_type::counter);
-        for (std::size_t i = 0; i < 9; ++i) {
+        for (std::size_t i = 0; i <= rpc::errc_count; ++i) {  // 0: ok, i: rpc::errc(i)
             std::uint64_t total = 0;
             for (auto& w : workers_) total += w->stats().call_outcomes[i].load(std::memory_order_relaxed);
             const std::string code = i == 0 ? "ok" : std::string(rpc::to_string(static_cast<rpc::errc>(i)));

@@ -174,57 +174,10 @@ class node {
         return transport_raw_.load(std::memory_order_acquire);
     }
 
-    /// A reply that came back from another node. Any thread.
-    void deliver_reply(reply_address to, remote_outcome outcome);
-
-    /// Where the outcomes of inbound calls go (the cluster's agent writes them back on its
-    /// link). Called on the callee service's worker thread, or on the dispatching thread for
-    /// errors known at once; `call_id` and `worker` are the entry's, echoed.
-    class inbound_replies {
-      public:
-        virtual void reply(std::uint64_t call_id, std::uint32_t worker, remote_outcome&& outcome) = 0;
-
-      protected:
-        ~inbound_replies() = default;
-    };
-
-    /// One call or notify for a local service from another node (or an encoded call made on
-    /// this node). The views need to stay valid only during dispatch_inbound().
-    struct inbound_entry {
-        std::string_view route;
-        std::string_view payload;  ///< encoded with the batch's codec
-        std::string_view source;   ///< the caller's service, or its "service@node"; may be empty
-        std::shared_ptr<const client_origin> client;
-        /// When the caller stops waiting (from the frame's remaining time); a call whose
-        /// deadline has passed before its handler starts is answered `timeout` without running
-        /// the handler. Default: no deadline.
-        clock::time_point deadline{};
-        bool one_way = true;             ///< a notify: no reply
-        std::uint64_t call_id = 0;       ///< echoed to inbound_replies::reply
-        std::uint32_t reply_worker = 0;  ///< echoed to inbound_replies::reply
-    };
-
-    /// Consecutive requests for one service, typically all those of one socket read.
-    struct inbound_batch {
-        std::string_view service;
-        rpc::codec codec = rpc::codec::json;
-        /// When set, each non-empty entry source becomes "source@source_node".
-        std::string_view source_node;
-        std::span<inbound_entry> entries;
-        /// Required when an entry expects a reply.
-        std::shared_ptr<inbound_replies> replies;
-    };
-
-    /// Dispatches requests for a local service, in order. Any thread. The whole batch costs
-    /// one allocation and one mailbox post (a block holding copies of the routes and payloads
-    /// and one message per request; it is freed when its last handler ends). Errors known at
-    /// once (no such service, mailbox full) go to `replies` before this returns; notifies
-    /// refused that way are counted in hearth_inbound_refused_total.
-    void dispatch_inbound(inbound_batch&& batch);
-
-    /// inbound_replies that deliver into this node (deliver_reply): for encoded calls between
-    /// services of this node and for in-process transports.
-    std::shared_ptr<inbound_replies> replies_to_this_node() const { return self_replies_; }
+    /// The seam's types (framework/remote_transport.hpp), under their former names.
+    using inbound_replies = hearth::inbound_replies;
+    using inbound_entry = hearth::inbound_entry;
+    using inbound_batch = hearth::inbound_batch;
 
     // ---- replies to clients of gates on other nodes (framework/client_replies.hpp) ---------
 
@@ -247,13 +200,21 @@ class node {
         return remote_client_effects_.value.load(std::memory_order_acquire);
     }
 
-    // ---- internals shared with worker and service ------------------------------------------
+  private:
+    friend class worker;          // reads the service registry through the two functions below
+    friend class transport_host;  // a transport's door to the three functions below
+
+    // The node's side of the cluster seam; transports reach it through transport_host, whose
+    // functions state the contract (framework/remote_transport.hpp).
+    void deliver_reply(reply_address to, remote_outcome outcome);
+    void dispatch_inbound(inbound_batch&& batch);
+    std::shared_ptr<inbound_replies> replies_to_this_node() const { return self_replies_; }
+
     std::uint64_t registry_version() const noexcept {
         return registry_version_.load(std::memory_order_acquire);
     }
     std::shared_ptr<const detail::service_registry> registry_snapshot() const;
 
-  private:
     service& register_service(std::unique_ptr<service> s, service_options options);
     void start_service(service& s);
     void shutdown_thread_main();
@@ -317,6 +278,16 @@ T& node::add_service(service_options options, Args&&... args) {
     T& ref = *owned;
     register_service(std::move(owned), std::move(options));
     return ref;
+}
+
+inline void transport_host::deliver_reply(reply_address to, remote_outcome outcome) {
+    node_.deliver_reply(to, std::move(outcome));
+}
+inline void transport_host::dispatch_inbound(inbound_batch&& batch) {
+    node_.dispatch_inbound(std::move(batch));
+}
+inline std::shared_ptr<inbound_replies> transport_host::replies_to_this_node() const {
+    return node_.replies_to_this_node();
 }
 
 }  // namespace hearth

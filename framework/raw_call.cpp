@@ -62,8 +62,9 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
         b.service = target->service;
         b.codec = codec;
         b.entries = std::span<node::inbound_entry>(&e, 1);
-        b.replies = self.replies_to_this_node();
-        self.dispatch_inbound(std::move(b));  // immediate errors also arrive through deliver_reply
+        b.replies = transport_host(self).replies_to_this_node();
+        transport_host(self).dispatch_inbound(
+            std::move(b));  // immediate errors also arrive through deliver_reply
     } else {
         remote_transport* t = self.transport_ptr();
         if (!t) {
@@ -84,7 +85,7 @@ awaitable<result<std::string>> call_encoded_impl(std::string_view address, std::
             co_return std::move(*err);
         }
     }
-    bump(w->stats().calls_sent);
+    detail::single_writer_add(w->stats().calls_sent);
     co_await detail::wait_for_reply(*w, id);
     if (!sink.out) sink.out.emplace(call_errors::no_outcome());
     w->record_call(*sink.out ? 0 : static_cast<int>(sink.out->code()), started);
@@ -123,7 +124,7 @@ result<void> notify_encoded(node& self, std::string_view address, std::string_vi
         b.service = target->service;
         b.codec = codec;
         b.entries = std::span<node::inbound_entry>(&e, 1);
-        self.dispatch_inbound(std::move(b));
+        transport_host(self).dispatch_inbound(std::move(b));
         return {};
     }
     remote_transport* t = self.transport_ptr();

@@ -124,7 +124,7 @@ void inbound::run(worker&) {
 }
 
 rpc::error inbound::handler_failure(worker& w, std::exception_ptr e) const {
-    bump(w.stats().handler_failures);
+    detail::single_writer_add(w.stats().handler_failures);
     std::string what = "a non-standard exception";
     try {
         std::rethrow_exception(e);

@@ -14,7 +14,7 @@
 //   };
 //
 //   node.add_service<room>("room");
-//   auto r = co_await hearth::call(join, "room", req, 1s);   // result<join_resp>
+//   auto r = co_await hearth::call(join, req, 1s);   // result<join_resp> (framework/call.hpp)
 //
 // Execution: every handler of a service runs on its worker's thread, so service state needs
 // no lock. Each message starts its handler in arrival order; handlers interleave only at
@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@
 #include "framework/asio.hpp"
 #include "framework/call_context.hpp"
 #include "framework/detail/handler.hpp"
+#include "framework/detail/make_request.hpp"
 #include "framework/detail/message.hpp"
 #include "framework/detail/service_registry.hpp"
 #include "rpc/method.hpp"
@@ -46,7 +48,8 @@ class node;
 class worker;
 namespace detail {
 class inbound;
-}
+struct service_access;
+}  // namespace detail
 
 class service {
   public:
@@ -70,12 +73,26 @@ class service {
     bool has_route(std::string_view route) const { return handlers_.find(route) != handlers_.end(); }
     std::vector<std::string> routes() const;
 
-    /// call() and notify() with this service as the source (see framework/call.hpp).
+    /// call() and notify() with this service's address as the caller (call_context::source);
+    /// the same forms and contract as hearth::call / hearth::notify (framework/call.hpp).
     template <class Req, class Resp>
     awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
                                  std::chrono::nanoseconds timeout);
     template <class Req, class Resp>
+    awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, Req req, std::chrono::nanoseconds timeout);
+    template <class Req, class Resp, class... Args>
+    requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                             std::chrono::nanoseconds timeout,
+                                                                             Args&&... args);
+    template <class Req, class Resp, class... Args>
+    requires detail::request_from<Req, Args...> awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m,
+                                                                             std::string_view address,
+                                                                             std::chrono::nanoseconds timeout,
+                                                                             Args&&... args);
+    template <class Req, class Resp>
     result<void> notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req);
+    template <class Req, class Resp>
+    result<void> notify(const rpc::method<Req, Resp>& m, Req req);
 
   protected:
     /// Runs on the service's worker before any message is handled (messages that arrive
@@ -100,6 +117,7 @@ class service {
     friend class node;
     friend class worker;
     friend class detail::inbound;
+    friend struct detail::service_access;
 
     enum class state { created, starting, running, stopped };
 
@@ -112,7 +130,8 @@ class service {
     void deliver(detail::inbound* m);
     void handler_finished();
 
-  public:
+    // Reached by the framework's messages through detail::service_access.
+
     /// Mailbox accounting (any thread): a message counts from acceptance until its handler
     /// starts. try_reserve() fails when the mailbox is full.
     bool try_reserve() noexcept;
@@ -131,7 +150,6 @@ class service {
         return last_handler_;
     }
 
-  private:
     std::string name_;
     std::string address_;
     hearth::node* node_ = nullptr;
@@ -178,6 +196,27 @@ void service::handle(const rpc::method<Req, Resp>& m, R (C::*handler)(A...)) {
     }
 }
 
+namespace detail {
+
+/// The narrow door through which the framework's messages (local calls, remote batches) reach
+/// a service's mailbox accounting and handler table, which are private to users.
+struct service_access {
+    /// Mailbox accounting (any thread): a message counts from acceptance until its handler
+    /// starts. False when the mailbox is full.
+    static bool try_reserve(service& s) noexcept { return s.try_reserve(); }
+    /// Reserves up to `n` places at once; returns how many it got.
+    static std::size_t try_reserve_up_to(service& s, std::size_t n) noexcept {
+        return s.try_reserve_up_to(n);
+    }
+    static void cancel_reservation(service& s) noexcept { s.cancel_reservation(); }
+    /// The handler for `route`, or nullptr. On the service's worker.
+    static handler_base* find_handler(const service& s, std::string_view route) noexcept {
+        return s.find_handler(route);
+    }
+};
+
+}  // namespace detail
+
 }  // namespace hearth
 
-#include "framework/detail/call_impl.hpp"
+#include "framework/call.hpp"  // call(), notify() and service::call/notify's bodies

@@ -95,15 +95,15 @@ void worker::schedule_next(detail::inbound* m) {
 
 void worker::record_call(int outcome, clock::time_point started) noexcept {
     if (outcome >= 0 && outcome < static_cast<int>(stats_.call_outcomes.size()))
-        bump(stats_.call_outcomes[outcome]);
+        detail::single_writer_add(stats_.call_outcomes[outcome]);
     if (started == clock::time_point{}) return;
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - started).count();
     const double seconds = static_cast<double>(ns) / 1e9;
     std::size_t b = 0;
     while (b < worker_stats::latency_bounds.size() && seconds > worker_stats::latency_bounds[b]) ++b;
-    bump(stats_.latency_buckets[b]);
-    bump(stats_.latency_sum_ns, static_cast<std::uint64_t>(ns));
-    bump(stats_.latency_count);
+    detail::single_writer_add(stats_.latency_buckets[b]);
+    detail::single_writer_add(stats_.latency_sum_ns, static_cast<std::uint64_t>(ns));
+    detail::single_writer_add(stats_.latency_count);
 }
 
 void worker::release_mailbox_place(service& s) noexcept {
@@ -151,7 +151,7 @@ void worker::resume(runner* r) {
 void worker::spawn_runner() {
     runners_.push_back(std::make_unique<runner>());
     runner* r = runners_.back().get();
-    bump(stats_.runners);
+    detail::single_writer_add(stats_.runners);
     asio::co_spawn(ctx_, run_loop(r), [this](std::exception_ptr e) {
         if (!e) return;
         try {
@@ -172,7 +172,7 @@ awaitable<void> worker::run_loop(runner* r) {
             std::unique_ptr<detail::inbound, detail::disposer> owned(static_cast<detail::inbound*>(m));
             service& s = owned->target();
             release_mailbox_place(s);
-            bump(stats_.messages_handled);
+            detail::single_writer_add(stats_.messages_handled);
             if (auto running = owned->execute(*this); running.valid()) co_await std::move(running);
             owned.reset();
             s.handler_finished();

@@ -13,6 +13,7 @@
 #include "framework/detail/message.hpp"
 #include "framework/detail/pending_calls.hpp"
 #include "framework/mailbox.hpp"
+#include "rpc/error.hpp"
 
 namespace hearth {
 
@@ -24,11 +25,16 @@ class inbound;
 struct service_registry;
 }  // namespace detail
 
-/// Counters a worker keeps for itself; read from other threads with relaxed loads. Each has a
-/// single writer (the worker's thread), so bump() needs no locked instruction.
-inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+namespace detail {
+/// Adds `n` to a counter that has a single writer (the worker's thread): a relaxed load and
+/// store, no locked instruction. Readers on other threads use relaxed loads.
+inline void single_writer_add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
+}  // namespace detail
+
+/// Counters a worker keeps for itself (detail::single_writer_add); read from other threads
+/// with relaxed loads.
 
 struct worker_stats {
     /// Upper bounds (seconds) of the call latency histogram buckets; one more bucket is +Inf.
@@ -36,7 +42,7 @@ struct worker_stats {
         0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1};
     std::atomic<std::uint64_t> calls_sent{0};
     /// Completed calls by outcome: index 0 is success, index i is rpc::errc(i).
-    std::array<std::atomic<std::uint64_t>, 9> call_outcomes{};
+    std::array<std::atomic<std::uint64_t>, rpc::errc_count + 1> call_outcomes{};
     /// Latency of one call in 16 (sampling keeps two clock reads off most calls).
     std::array<std::atomic<std::uint64_t>, latency_bounds.size() + 1> latency_buckets{};
     std::atomic<std::uint64_t> latency_sum_ns{0};

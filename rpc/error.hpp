@@ -1,6 +1,7 @@
 #pragma once
 // Error vocabulary shared by every Hearth module: the stable codes a call can fail with.
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -19,6 +20,9 @@ enum class errc {
     handler_failed,  ///< the handler threw; the details are in the callee's log
     remote_error,    ///< the handler returned its own error code and message
 };
+
+/// How many codes errc has (the last one's value): sizes tables indexed by code.
+inline constexpr std::size_t errc_count = static_cast<std::size_t>(errc::remote_error);
 
 /// The error category of errc; its messages are full sentences.
 const std::error_category& category() noexcept;

@@ -292,11 +292,7 @@ void gate::on_session_closed(detail::connection& c, std::string reason, std::vec
         session_closed ev{node().name(), id, uid, reason};
         const std::string payload = rpc::encode(rpc::codec::json, ev);
         for (const auto& address : served) {
-            auto target = parse_address(address);
-            if (!target) continue;
-            std::string route(target->service);
-            route += session_closed_suffix;
-            auto r = notify_encoded(node(), address, route, rpc::codec::json, payload);
+            auto r = notify_encoded(node(), address, closed.route, rpc::codec::json, payload);
             if (!r && r.code() != rpc::errc::not_found)
                 log().debug("gate: close of session {} not told to {}: {}", id, address,
                             r.error().describe());
@@ -429,7 +425,7 @@ awaitable<void> gate::on_broadcast(broadcast_request r) {
 awaitable<void> gate::on_reply(reply_request r) {
     // Everything the handler's node sent before this reply went through this worker already
     // (same link, same service, in order) and is queued on the session's worker with
-    // post_now; the reply follows it there (node::deliver_reply posts from this thread).
+    // post_now; the reply follows it there (transport_host::deliver_reply posts from this thread).
     if (r.reply_worker >= node().worker_count()) co_return;
     remote_outcome out;
     out.codec = rpc::codec::json;
@@ -440,7 +436,7 @@ awaitable<void> gate::on_reply(reply_request r) {
         const auto code = rpc::errc_from_int(r.code).value_or(rpc::errc::handler_failed);
         out.error = rpc::error{code, std::move(r.message), std::move(r.app_code)};
     }
-    node().deliver_reply(reply_address{r.reply_worker, r.call_id}, std::move(out));
+    transport_host(node()).deliver_reply(reply_address{r.reply_worker, r.call_id}, std::move(out));
     co_return;
 }
 

@@ -42,9 +42,13 @@
 
 namespace hearth::session {
 
+class ref;
+class group;
+
 namespace detail {
 class connection;
 class listener;
+struct gate_access;
 }  // namespace detail
 
 class gate final : public hearth::service {
@@ -107,7 +111,18 @@ class gate final : public hearth::service {
     };
     counters& stats() noexcept { return *counters_; }
 
-    // ---- internal: the session module's listeners and connections call these on their worker --
+  protected:
+    awaitable<void> on_start() override;
+    awaitable<void> on_stop() override;
+
+  private:
+    friend class detail::connection;
+    friend class detail::listener;
+    friend struct detail::gate_access;  // the WebSocket port's free functions
+    friend class ref;
+    friend class group;
+
+    // ---- for the session module's listeners and connections (friends), on their worker -------
     /// Session ids carry their worker index in the low 8 bits.
     static unsigned worker_of(std::uint64_t session_id) noexcept {
         return static_cast<unsigned>(session_id & 0xff);
@@ -127,7 +142,7 @@ class gate final : public hearth::service {
     void track_http_deadline(unsigned worker_index, asio::steady_timer* deadline);
     void untrack_http_deadline(unsigned worker_index, asio::steady_timer* deadline);
 
-    // ---- internal: session::ref and session::group use these when the gate is on their node --
+    // ---- for session::ref and session::group (friends), when the gate is on their node -------
     // Each queues the operation on the worker that owns what it changes (the session's worker,
     // or the home worker for session data) with worker::post_now: it is there before anything
     // the caller sends afterwards, in particular before the reply of the handler that called
@@ -139,14 +154,6 @@ class gate final : public hearth::service {
     /// One Push packet, encoded here, shared by every listed session's write queue.
     void deliver_broadcast(std::string_view route, std::string_view payload,
                            const std::vector<std::uint64_t>& session_ids);
-
-  protected:
-    awaitable<void> on_start() override;
-    awaitable<void> on_stop() override;
-
-  private:
-    friend class detail::connection;
-    friend class detail::listener;
 
     // Per worker: the sessions pinned to it. Touched only on that worker's thread.
     struct shard {

@@ -6,11 +6,14 @@
 // "Ordering").
 //
 // Close notifications: when a session closes, its gate sends `session_closed` to every service
-// that served one of its requests, as a notify on the route "<service>.session_closed". A service
-// subscribes by registering a handler for that route:
+// that served one of its requests, as a notify of the method hearth::session::closed (route
+// "session.closed") addressed to that service. A service subscribes by registering a handler:
 //
-//   inline constexpr hearth::rpc::method<hearth::session::session_closed, void>
-//   room_closed{"room.session_closed"}; room() { handle(room_closed, &room::on_session_closed); }
+//   room() { handle(hearth::session::closed, &room::on_session_closed); }
+//
+// The route names the session module, which defines the method, not the subscriber; a client
+// cannot send it (gates route a client's request by its route's service, and there is no
+// service "session").
 //
 // Services that never registered it get nothing (the notify is dropped as not_found), and
 // services that never served the session are not told.
@@ -89,7 +92,7 @@ struct reply_request {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(reply_request, session_id, reply_worker, call_id, ok, code, message,
                                    app_code, response)
 
-/// Sent to "<service>.session_closed" of every service that served the session.
+/// The payload of hearth::session::closed, sent to every service that served the session.
 struct session_closed {
     std::string gate_node;
     std::uint64_t session_id = 0;
@@ -108,7 +111,7 @@ inline constexpr rpc::method<broadcast_request, void> broadcast{"gate.broadcast"
 inline constexpr rpc::method<reply_request, void> reply{"gate.reply"};
 }  // namespace gate_method
 
-/// The route suffix of close notifications: "<service>.session_closed".
-inline constexpr std::string_view session_closed_suffix = ".session_closed";
+/// The close notification every service that served a session gets (see the top of this file).
+inline constexpr rpc::method<session_closed, void> closed{"session.closed"};
 
 }  // namespace hearth::session

@@ -6,6 +6,7 @@
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
 #include "session/detail/local_gate.hpp"
+#include "session/detail/send_failure.hpp"
 #include "session/gate.hpp"
 #include "session/gate_methods.hpp"
 
@@ -73,11 +74,24 @@ result<void> group::send(const std::string& gate_node, gate_members& g, std::str
     return hearth::notify(w->owner(), gate_method::broadcast, g.service + "@" + gate_node, std::move(req));
 }
 
-result<void> group::broadcast(std::string_view route, const nlohmann::json& msg) {
-    return broadcast_raw(route, msg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+void group::broadcast(std::string_view route, const nlohmann::json& msg) {
+    detail::note_send_failure("broadcast", try_broadcast(route, msg));
 }
 
-result<void> group::broadcast_raw(std::string_view route, std::string payload) {
+void group::broadcast_raw(std::string_view route, std::string payload) {
+    detail::note_send_failure("broadcast", try_broadcast_raw(route, std::move(payload)));
+}
+
+void group::multicast(std::string_view route, const nlohmann::json& msg,
+                      const std::function<bool(const ref&)>& filter) {
+    detail::note_send_failure("multicast", try_multicast(route, msg, filter));
+}
+
+result<void> group::try_broadcast(std::string_view route, const nlohmann::json& msg) {
+    return try_broadcast_raw(route, msg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+result<void> group::try_broadcast_raw(std::string_view route, std::string payload) {
     auto shared = std::make_shared<const std::string>(std::move(payload));
     result<void> first;
     for (auto& [node, g] : gates_) {
@@ -88,8 +102,8 @@ result<void> group::broadcast_raw(std::string_view route, std::string payload) {
     return first;
 }
 
-result<void> group::multicast(std::string_view route, const nlohmann::json& msg,
-                              const std::function<bool(const ref&)>& filter) {
+result<void> group::try_multicast(std::string_view route, const nlohmann::json& msg,
+                                  const std::function<bool(const ref&)>& filter) {
     auto shared = std::make_shared<const std::string>(
         msg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     result<void> first;

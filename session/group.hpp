@@ -4,12 +4,13 @@
 // broadcast(route, msg) encodes the payload once and sends one "gate.broadcast" message per
 // gate node (not one per member; a gate on the caller's node is called directly); each gate
 // encodes one Push packet and every member's write queue shares it. A broadcast and the
-// sender's ref::push calls reach a session in the order sent. Member lists per gate are immutable snapshots rebuilt only after the
-// membership changes, so repeated broadcasts to a stable group copy nothing per member.
+// sender's ref::push calls reach a session in the order sent. Member lists per gate are immutable snapshots
+// rebuilt only after the membership changes, so repeated broadcasts to a stable group copy nothing per
+// member.
 //
 // Threading: a group is a plain object owned by one service; use it from that service's
 // handlers only (it has no lock). Sessions that closed stay members until removed (their
-// pushes are dropped by the gate); remove them from a "<service>.session_closed" handler.
+// pushes are dropped by the gate); remove them from a hearth::session::closed handler.
 
 #include <cstdint>
 #include <functional>
@@ -43,14 +44,22 @@ class group {
     /// Every member, grouped by gate.
     std::vector<ref> members() const;
 
-    /// Pushes (route, msg) to every member. The result is the first error of a gate that did
-    /// not accept the message (the other gates still got theirs).
-    result<void> broadcast(std::string_view route, const nlohmann::json& msg);
+    // broadcast, broadcast_raw and multicast are fire-and-forget: a gate that does not accept
+    // the message (unreachable, overloaded, not_found) is counted in
+    // hearth_session_send_failures_total{op} and logged, and the other gates still get theirs.
+    // The try_ forms return the first such error instead.
+
+    /// Pushes (route, msg) to every member; msg is anything convertible to nlohmann::json.
+    void broadcast(std::string_view route, const nlohmann::json& msg);
+    result<void> try_broadcast(std::string_view route, const nlohmann::json& msg);
     /// As broadcast, with a payload that is already JSON text.
-    result<void> broadcast_raw(std::string_view route, std::string payload);
+    void broadcast_raw(std::string_view route, std::string payload);
+    result<void> try_broadcast_raw(std::string_view route, std::string payload);
     /// Pushes to the members for which filter(ref) is true.
-    result<void> multicast(std::string_view route, const nlohmann::json& msg,
-                           const std::function<bool(const ref&)>& filter);
+    void multicast(std::string_view route, const nlohmann::json& msg,
+                   const std::function<bool(const ref&)>& filter);
+    result<void> try_multicast(std::string_view route, const nlohmann::json& msg,
+                               const std::function<bool(const ref&)>& filter);
 
   private:
     struct gate_members {

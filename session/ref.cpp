@@ -5,6 +5,7 @@
 #include "framework/service.hpp"
 #include "framework/worker.hpp"
 #include "session/detail/local_gate.hpp"
+#include "session/detail/send_failure.hpp"
 #include "session/gate.hpp"
 #include "session/gate_methods.hpp"
 
@@ -26,14 +27,30 @@ std::optional<ref> ref::from(const call_context& ctx) {
     return ref(ctx.client->gate_node, ctx.client->session_id);
 }
 
-result<void> ref::push(std::string_view route, const nlohmann::json& msg) const {
-    return push_raw(route, msg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+void ref::push(std::string_view route, const nlohmann::json& msg) const {
+    detail::note_send_failure("push", try_push(route, msg));
+}
+
+result<void> ref::try_push(std::string_view route, const nlohmann::json& msg) const {
+    return try_push_raw(route, msg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void ref::push_raw(std::string_view route, std::string payload) const {
+    detail::note_send_failure("push", try_push_raw(route, std::move(payload)));
+}
+
+void ref::kick(std::string reason) const {
+    detail::note_send_failure("kick", try_kick(std::move(reason)));
+}
+
+void ref::set(std::string key, nlohmann::json value) const {
+    detail::note_send_failure("set", try_set(std::move(key), std::move(value)));
 }
 
 // Pushes, kicks and data go straight to the worker that owns what they change when the gate is
 // on this node, and count as remote client effects otherwise (session/README.md, "Ordering").
 
-result<void> ref::push_raw(std::string_view route, std::string payload) const {
+result<void> ref::try_push_raw(std::string_view route, std::string payload) const {
     node& self = current_node();
     if (gate* g = detail::local_gate(self, gate_node_, service_)) {
         g->deliver_push(id_, std::string(route), std::move(payload));
@@ -44,7 +61,7 @@ result<void> ref::push_raw(std::string_view route, std::string payload) const {
     return hearth::notify(self, gate_method::push, gate_address(), std::move(r));
 }
 
-result<void> ref::kick(std::string reason) const {
+result<void> ref::try_kick(std::string reason) const {
     node& self = current_node();
     if (gate* g = detail::local_gate(self, gate_node_, service_)) {
         g->deliver_kick(id_, std::move(reason));
@@ -63,7 +80,7 @@ awaitable<result<void>> ref::bind(std::string uid, std::chrono::milliseconds tim
     co_return result<void>{};
 }
 
-result<void> ref::set(std::string key, nlohmann::json value) const {
+result<void> ref::try_set(std::string key, nlohmann::json value) const {
     node& self = current_node();
     if (gate* g = detail::local_gate(self, gate_node_, service_)) {
         g->deliver_set(id_, std::move(key), std::move(value));

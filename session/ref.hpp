@@ -46,25 +46,44 @@ class ref {
     std::string gate_address() const { return service_ + "@" + gate_node_; }
     bool valid() const noexcept { return id_ != 0; }
 
-    /// Sends a Push (route, msg as JSON). Accepted means queued towards the gate; a session that
-    /// closed meanwhile drops it. Errors: unreachable / overloaded / not_found (no gate there).
-    result<void> push(std::string_view route, const nlohmann::json& msg) const;
+    // bind() and get() are coroutines; their 5 s default is an overload, not a default
+    // argument (docs/framework.md, "Toolchain rules").
+
+    // push, push_raw, kick and set are fire-and-forget: a failure (unreachable, overloaded,
+    // not_found when there is no gate there) is counted in
+    // hearth_session_send_failures_total{op} and logged; the try_ forms return it instead.
+    // Accepted means queued towards the gate; a session that closed meanwhile drops it.
+
+    /// Sends a Push: route and msg (anything convertible to nlohmann::json, such as a struct
+    /// with NLOHMANN_DEFINE_TYPE_*).
+    void push(std::string_view route, const nlohmann::json& msg) const;
+    result<void> try_push(std::string_view route, const nlohmann::json& msg) const;
     /// As push(), with a payload that is already JSON text.
-    result<void> push_raw(std::string_view route, std::string payload) const;
+    void push_raw(std::string_view route, std::string payload) const;
+    result<void> try_push_raw(std::string_view route, std::string payload) const;
     /// Sends a Kick packet with {"reason": reason}, flushes it and closes the session.
-    result<void> kick(std::string reason) const;
+    void kick(std::string reason) const;
+    result<void> try_kick(std::string reason) const;
     /// Binds a uid to the session (carried in later requests' client_origin). Duplicate login:
     /// with the gate's kick_old policy an older session of that uid is kicked ("duplicate login");
     /// with reject_new this fails with remote_error code "duplicate_login". Also not_found when
     /// the session has closed. The uid is unique per gate; across gates the application must
     /// arbitrate (e.g. a login service that kicks the old ref).
-    awaitable<result<void>> bind(std::string uid,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+    /// Waits at most `timeout` (5 s without it) for the gate's answer.
+    awaitable<result<void>> bind(std::string uid, std::chrono::milliseconds timeout) const;
+    awaitable<result<void>> bind(std::string uid) const {
+        return bind(std::move(uid), std::chrono::seconds(5));
+    }
     /// Per-session data kept by the gate until the session closes; a null value erases the key.
-    result<void> set(std::string key, nlohmann::json value) const;
+    /// Fire-and-forget like push().
+    void set(std::string key, nlohmann::json value) const;
+    result<void> try_set(std::string key, nlohmann::json value) const;
     /// The value of a key (null when unset); not_found when the session has closed.
-    awaitable<result<nlohmann::json>> get(std::string key,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+    /// Waits at most `timeout` (5 s without it).
+    awaitable<result<nlohmann::json>> get(std::string key, std::chrono::milliseconds timeout) const;
+    awaitable<result<nlohmann::json>> get(std::string key) const {
+        return get(std::move(key), std::chrono::seconds(5));
+    }
 
     friend bool operator==(const ref& a, const ref& b) noexcept {
         return a.id_ == b.id_ && a.gate_node_ == b.gate_node_ && a.service_ == b.service_;

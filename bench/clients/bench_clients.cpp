@@ -51,9 +51,9 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 namespace session = hearth::session;
 
-namespace {
+using hearth::tuple_awaitable;
 
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+namespace {
 
 // ---- server side -------------------------------------------------------------------------------
 
@@ -84,7 +84,7 @@ class bcast_service : public hearth::service {
     // Broadcasts n pushes to the group, then answers.
     hearth::awaitable<json> on_burst(json req) {
         const int n = req.value("n", 100);
-        for (int i = 0; i < n; ++i) (void)members_.broadcast_raw("onTick", "{\"t\":1}");
+        for (int i = 0; i < n; ++i) members_.broadcast_raw("onTick", "{\"t\":1}");
         co_return json::object();
     }
     session::group members_;

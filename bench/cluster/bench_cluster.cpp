@@ -98,7 +98,7 @@ int serve(std::uint16_t client_port, std::uint16_t server_port) {
     node n(one_worker("server"));
     n.add_service<bench_service>("bench");
     auto cfg = make_config(client_port, server_port);
-    auto c = cluster::cluster::join(n, cfg, make_options());
+    auto c = cluster::join(n, cfg, make_options());
     if (!c) {
         std::cerr << "serve: " << c.error().message << "\n";
         return 1;

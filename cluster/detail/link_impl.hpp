@@ -19,7 +19,6 @@
 namespace hearth::cluster::detail {
 
 namespace link_constants {
-inline constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 // A read asks for this much room in the decoder.
 inline constexpr std::size_t read_size = 64 * 1024;
 // The write buffer keeps its capacity between writes, unless a burst inflated it past this
@@ -112,7 +111,7 @@ awaitable<void> link<Role>::reader() {
     for (;;) {
         auto buf = decoder_.prepare(link_constants::read_size);
         auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buf.data(), buf.size()),
-                                                         link_constants::tuple_awaitable);
+                                                         tuple_awaitable);
         decoder_.commit(n);
         if (ec) {
             close(failure{errc::link_closed, ec == asio::error::eof
@@ -196,11 +195,11 @@ awaitable<void> link<Role>::writer() {
             role_.on_idle();
             if (wbuf_.capacity() > link_constants::idle_capacity) std::string().swap(wbuf_);
             wake_timer_->expires_at(last_write_ + timing_.heartbeat);
-            co_await wake_timer_->async_wait(link_constants::tuple_awaitable);
+            co_await wake_timer_->async_wait(tuple_awaitable);
             continue;
         }
         auto [ec, n] =
-            co_await asio::async_write(*socket_, asio::buffer(wbuf_), link_constants::tuple_awaitable);
+            co_await asio::async_write(*socket_, asio::buffer(wbuf_), tuple_awaitable);
         if (ec) {
             close(failure{errc::link_closed, "Writing failed: " + ec.message() + "."});
             co_return;
@@ -225,7 +224,7 @@ awaitable<void> link<Role>::watchdog() {
     const auto window = timing_.peer_heartbeat * timing_.silent_intervals;
     for (;;) {
         watchdog_timer_->expires_after(timing_.peer_heartbeat);
-        co_await watchdog_timer_->async_wait(link_constants::tuple_awaitable);
+        co_await watchdog_timer_->async_wait(tuple_awaitable);
         if (!open_) co_return;
         const auto now = clock::now();
         if (now - last_read_ > window) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,18 +19,62 @@
 
 namespace chat {
 
-inline constexpr hearth::rpc::method<nlohmann::json, nlohmann::json> join{"room.join"};
-inline constexpr hearth::rpc::method<nlohmann::json, void> message{"room.message"};
-inline constexpr hearth::rpc::method<hearth::session::session_closed, void> closed{"room.session_closed"};
+// ---- what clients send ----------------------------------------------------------------------
+
+/// "room.join". Any JSON is accepted: a missing or empty name (or a request that is not an
+/// object) joins as a guest.
+struct join_request {
+    std::string name;
+    friend void from_json(const nlohmann::json& j, join_request& r) {
+        r.name = j.is_object() ? j.value("name", std::string()) : std::string();
+    }
+    friend void to_json(nlohmann::json& j, const join_request& r) { j = {{"name", r.name}}; }
+};
+struct join_reply {
+    int code = 0;
+    std::string result = "success";
+    NLOHMANN_DEFINE_TYPE_INTRUSIVE(join_reply, code, result)
+};
+
+/// "room.message", broadcast to the room as "onMessage" unchanged. Missing fields are empty.
+struct chat_message {
+    std::string name;
+    std::string content;
+    friend void from_json(const nlohmann::json& j, chat_message& m) {
+        if (!j.is_object()) return;
+        m.name = j.value("name", std::string());
+        m.content = j.value("content", std::string());
+    }
+    friend void to_json(nlohmann::json& j, const chat_message& m) {
+        j = {{"name", m.name}, {"content", m.content}};
+    }
+};
+
+inline constexpr hearth::rpc::method<join_request, join_reply> join{"room.join"};
+inline constexpr hearth::rpc::method<chat_message, void> message{"room.message"};
+
+// ---- what the room pushes -------------------------------------------------------------------
+
+struct new_user_push {  // "onNewUser"
+    std::string content;
+    NLOHMANN_DEFINE_TYPE_INTRUSIVE(new_user_push, content)
+};
+struct members_push {  // "onMembers"
+    std::vector<std::string> members;
+    NLOHMANN_DEFINE_TYPE_INTRUSIVE(members_push, members)
+};
+struct leave_push {  // "onLeave"
+    std::string name;
+    NLOHMANN_DEFINE_TYPE_INTRUSIVE(leave_push, name)
+};
 
 class room : public hearth::service {
   public:
     room();
 
   private:
-    hearth::awaitable<hearth::result<nlohmann::json>> on_join(const hearth::call_context& ctx,
-                                                              nlohmann::json req);
-    hearth::awaitable<void> on_message(const hearth::call_context& ctx, nlohmann::json msg);
+    hearth::awaitable<hearth::result<join_reply>> on_join(const hearth::call_context& ctx, join_request req);
+    hearth::awaitable<void> on_message(const hearth::call_context& ctx, chat_message msg);
     hearth::awaitable<void> on_closed(hearth::session::session_closed ev);
 
     hearth::session::group members_{"room"};

@@ -23,10 +23,10 @@ struct join_resp {
 inline constexpr hearth::rpc::method<join_req, join_resp> join{"room.join"};
 
 class room : public hearth::service {
-public:
+  public:
     room() { handle(join, &room::on_join); }  // a wrong handler signature does not compile
 
-private:
+  private:
     hearth::awaitable<hearth::result<join_resp>> on_join(join_req req) {
         if (req.nick.empty()) co_return hearth::app_error("bad_nick", "A nick is required.");
         co_return join_resp{++members_};  // no lock: a service runs on one worker
@@ -41,8 +41,8 @@ int main() {
     n.start();
     n.spawn(0, [&]() -> hearth::awaitable<void> {
         for (std::string nick : {"ada", ""}) {
-            join_req req{nick};  // GCC 12: name the request before co_await
-            auto r = co_await hearth::call(join, "room", req, std::chrono::seconds(1));
+            // join_req{nick} for the method's own service, "room"; at most 1 s.
+            auto r = co_await hearth::call(join, std::chrono::seconds(1), nick);
             if (r)
                 n.log().info("members: {}", r->members);
             else

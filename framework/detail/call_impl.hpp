@@ -1,6 +1,6 @@
 #pragma once
-// The templates behind call() and notify(): local messages, replies, and the typed wait.
-// Included at the end of framework/service.hpp; not a public header.
+// The machinery behind call() and notify() (framework/call.hpp): local messages, replies, the
+// typed wait, and the remote path. Included by framework/impl/call.hpp; not a public header.
 
 #include <chrono>
 #include <memory>
@@ -16,7 +16,7 @@
 #include "framework/detail/inbound.hpp"
 #include "framework/detail/pending_calls.hpp"
 #include "framework/node.hpp"
-#include "framework/service.hpp"  // (when included first: service.hpp includes this file at its end)
+#include "framework/service.hpp"
 #include "framework/worker.hpp"
 #include "rpc/codec.hpp"
 #include "rpc/method.hpp"
@@ -93,7 +93,7 @@ class local_reply final : public message {
             static_cast<typed_sink<Resp>*>(c->sink)->set(std::move(result_));
             std::move(c->handler)();
         } else {
-            bump(w.stats().late_replies);
+            single_writer_add(w.stats().late_replies);
         }
     }
 
@@ -116,7 +116,7 @@ class local_request final : public inbound, public reply_target<Resp> {
 
     awaitable<void> execute(worker& w) override {
         worker_ = &w;
-        handler_base* h = target_.find_handler(route_);
+        handler_base* h = service_access::find_handler(target_, route_);
         if (!h) {
             reply(missing_handler());
             return {};
@@ -146,7 +146,8 @@ class local_request final : public inbound, public reply_target<Resp> {
     std::uint64_t call_id_;
 };
 
-/// Resolves, sends and awaits one call. `source` is the caller's address or empty.
+/// Resolves, sends and awaits one call (the contract is call()'s, framework/call.hpp).
+/// `source` is the caller's address or empty. Must run on a worker thread.
 template <class Req, class Resp>
 awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
                                 std::chrono::nanoseconds timeout, std::string source,
@@ -166,11 +167,11 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
     if (target->is_local_to(self.name())) {
         service* s = w->find_service(target->service);
         if (!s) {
-            bump(w->stats().not_found);
+            single_writer_add(w->stats().not_found);
             co_return call_errors::no_service(target->service, self.name());
         }
-        if (!s->try_reserve()) {
-            bump(w->stats().overloaded);
+        if (!service_access::try_reserve(*s)) {
+            single_writer_add(w->stats().overloaded);
             co_return call_errors::mailbox_full(s->name());
         }
         id = w->calls().reserve(&sink, timeout);
@@ -190,16 +191,15 @@ awaitable<result<Resp>> do_call(const rpc::method<Req, Resp>& m, std::string_vie
             co_return std::move(*err);
         }
     }
-    bump(w->stats().calls_sent);
+    single_writer_add(w->stats().calls_sent);
     co_await wait_for_reply(*w, id);
     auto r = sink.take();
     w->record_call(r ? 0 : static_cast<int>(r.code()), started);
     co_return r;
 }
 
-/// Sends a notify; the outcome says whether it was accepted (not whether it was handled).
-/// Works from any thread of the process when `self` is given.
-/// The remote half of do_notify, kept out of line so the local path stays small.
+/// The remote half of do_notify(): encodes the request and hands it to the transport. Kept
+/// out of line so the local path stays small.
 template <class Req>
 [[gnu::noinline]] result<void> notify_remote(node& self, const address_view& target, std::string_view route,
                                              const Req& req, const call_context& ctx) {
@@ -211,6 +211,8 @@ template <class Req>
     return {};
 }
 
+/// Sends a notify for node `self` from any thread of the process; the outcome says whether it
+/// was accepted (not whether it was handled).
 template <class Req, class Resp>
 result<void> do_notify(node& self, const rpc::method<Req, Resp>& m, std::string_view address, Req&& req,
                        std::string source, std::shared_ptr<const client_origin> client) {
@@ -220,7 +222,7 @@ result<void> do_notify(node& self, const rpc::method<Req, Resp>& m, std::string_
     if (target->is_local_to(self.name())) {
         service* s = self.find_service(target->service);
         if (!s) return call_errors::no_service(target->service, self.name());
-        if (!s->try_reserve()) return call_errors::mailbox_full(s->name());
+        if (!service_access::try_reserve(*s)) return call_errors::mailbox_full(s->name());
         s->home().post(new local_request<Req, Resp>(*s, m.route, std::move(ctx), std::move(req), nullptr, 0));
         return {};
     }
@@ -228,60 +230,3 @@ result<void> do_notify(node& self, const rpc::method<Req, Resp>& m, std::string_
 }
 
 }  // namespace hearth::detail
-
-namespace hearth {
-
-/// Calls `m` on the service at `address` ("room" or "room@game-1") and waits for the reply,
-/// at most `timeout`. Must be awaited on a worker of a running node.
-///
-/// Errors (values, never exceptions): not_found (bad address, no such service or method),
-/// unreachable (unknown or down node), overloaded (a mailbox or queue is full), timeout (the
-/// callee may still be running; its late reply is dropped and counted), cancelled (the
-/// awaiting operation was cancelled, or the node is stopping), bad_request (the payload does
-/// not decode, remote only), handler_failed (the handler threw), remote_error (the handler
-/// returned app_error(code, message)). A call is never retried.
-///
-/// GCC 12: name the request before the co_await (`join_req req{nick}; co_await call(j, a, req, 1s)`);
-/// a braced temporary inside the co_await expression is destroyed twice.
-template <class Req, class Resp>
-awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
-                             std::chrono::nanoseconds timeout) {
-    return detail::do_call(m, address, std::move(req), timeout, std::string{}, nullptr);
-}
-
-/// Like call(), carrying the client a request came from (gates use this).
-template <class Req, class Resp>
-awaitable<result<Resp>> call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
-                             std::chrono::nanoseconds timeout, call_context ctx) {
-    return detail::do_call(m, address, std::move(req), timeout, std::move(ctx.source), std::move(ctx.client));
-}
-
-/// One-way message; returns at once. The result says whether the message was accepted
-/// (not_found, overloaded, unreachable otherwise); the handler's outcome is not reported.
-/// Must run on a worker thread (use node::notify elsewhere).
-template <class Req, class Resp>
-result<void> notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req) {
-    worker* w = worker::current();
-    if (!w) throw std::logic_error("hearth::notify without a node must run on a worker thread.");
-    return detail::do_notify(w->owner(), m, address, std::move(req), std::string{}, nullptr);
-}
-
-/// notify() from any thread of the process.
-template <class Req, class Resp>
-result<void> notify(node& self, const rpc::method<Req, Resp>& m, std::string_view address, Req req,
-                    call_context ctx = {}) {
-    return detail::do_notify(self, m, address, std::move(req), std::move(ctx.source), std::move(ctx.client));
-}
-
-template <class Req, class Resp>
-awaitable<result<Resp>> service::call(const rpc::method<Req, Resp>& m, std::string_view address, Req req,
-                                      std::chrono::nanoseconds timeout) {
-    return detail::do_call(m, address, std::move(req), timeout, address_, nullptr);
-}
-
-template <class Req, class Resp>
-result<void> service::notify(const rpc::method<Req, Resp>& m, std::string_view address, Req req) {
-    return detail::do_notify(*node_, m, address, std::move(req), address_, nullptr);
-}
-
-}  // namespace hearth

@@ -39,7 +39,7 @@ remote_item::remote_item(remote_batch& batch, service& target, std::string_view 
       from_client_gate_(from_client_gate) {}
 
 awaitable<void> remote_item::execute(worker& w) {
-    handler_base* h = target_.find_handler(route_);
+    handler_base* h = service_access::find_handler(target_, route_);
     if (!h) {
         reject(w, missing_handler());
         return {};
@@ -68,7 +68,7 @@ void remote_item::answer(remote_outcome&& o) {
         if (self.remote_client_effects() != client_effects_)
             if (auto route = self.current_client_reply_route();
                 route && route(self, *context_.client, reply_worker_, call_id_, o)) {
-                bump(worker_->stats().client_replies_via_gate);
+                single_writer_add(worker_->stats().client_replies_via_gate);
                 return;
             }
     }

@@ -20,8 +20,6 @@ namespace hearth::session::detail {
 
 namespace {
 
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
 void log_task_failure(worker& w, std::exception_ptr e) {
     if (e) log_spawn_failure(w.owner(), "gate request", e);
 }

@@ -28,7 +28,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string_view content_type_of(std::string_view path) {
     auto ends = [&](std::string_view ext) {

@@ -34,7 +34,7 @@ class game_service : public hearth::service {
         if (!s) co_return hearth::app_error("no_session", "clients only");
         json body;
         body["node"] = node().name();
-        (void)s->push("onHello", body);
+        s->push("onHello", body);
         co_return body;
     }
 };
@@ -242,7 +242,7 @@ class pusher_service : public hearth::service {
     }
     hearth::awaitable<hearth::result<json>> on_push(json req) {
         session::ref s("gate-1", req.at("session").get<std::uint64_t>());
-        (void)s.push("onRelay", json::object());
+        s.push("onRelay", json::object());
         co_return json::object();
     }
 };

@@ -54,6 +54,72 @@ TEST_CASE("a service's own calls carry its address as the source") {
     CHECK(r->served_by == "echo<-caller@src");
 }
 
+TEST_CASE("without an address a call goes to the method's own service on this node") {
+    node n(test_config("own"));
+    n.add_service<echo_service>("echo");  // echo_m is "echo.echo"
+    n.start();
+    auto r = run_on(n, 0, []() -> awaitable<result<echo_resp>> {
+        echo_req req{"mine", 3};
+        co_return co_await call(echo_m, req, 1s);
+    });
+    REQUIRE(r);
+    CHECK(r->text == "mine");
+    CHECK(r->served_by == "echo");
+}
+
+TEST_CASE("the emplacing call builds the request from its arguments") {
+    node n(test_config("emplace"));
+    n.add_service<echo_service>("echo");
+    n.start();
+    auto r = run_on(n, 0, []() -> awaitable<result<echo_resp>> {
+        const std::string text = "built";
+        co_return co_await call(echo_m, 1s, text, 4);  // echo_req(text, 4), no temporary here
+    });
+    REQUIRE(r);
+    CHECK(r->text == "built");
+    CHECK(r->n == 4);
+    auto named = run_on(n, 0, []() -> awaitable<result<echo_resp>> {
+        co_return co_await call(echo_m, "echo@emplace", 1s);  // echo_req{}, the node named
+    });
+    REQUIRE(named);
+    CHECK(named->text.empty());
+    CHECK(named->n == 0);
+}
+
+TEST_CASE("a service's short call forms carry its address as the source") {
+    struct caller : service {
+        awaitable<result<echo_resp>> by_value() {
+            echo_req req{"short", 5};
+            co_return co_await call(echo_m, req, 1s);
+        }
+        awaitable<result<echo_resp>> emplacing() { co_return co_await call(echo_m, 1s, "e", 6); }
+    };
+    node n(test_config("short-src", 2));
+    n.add_service<echo_service>("echo");
+    auto& c = n.add_service<caller>("caller");
+    n.start();
+    auto a = run_on(n, c.home().index(), [&c] { return c.by_value(); });
+    REQUIRE(a);
+    CHECK(a->served_by == "echo<-caller@short-src");
+    auto b = run_on(n, c.home().index(), [&c] { return c.emplacing(); });
+    REQUIRE(b);
+    CHECK(b->text == "e");
+    CHECK(b->n == 6);
+    CHECK(b->served_by == "echo<-caller@short-src");
+}
+
+TEST_CASE("a notify without an address goes to the method's own service") {
+    node n(test_config("own-notify"));
+    n.add_service<echo_service>("echo");  // record_m is "echo.record"
+    n.start();
+    auto ok = run_on(n, 0, []() -> awaitable<bool> { co_return notify(record_m, 41).has_value(); });
+    CHECK(ok);
+    auto h = run_on(
+        n, 0, []() -> awaitable<result<std::vector<int>>> { co_return co_await call(history_m, 0, 1s); });
+    REQUIRE(h);
+    CHECK(*h == std::vector<int>{41});
+}
+
 TEST_CASE("every error code is provoked for real") {
     node n(test_config("errs"));
     auto& echo = n.add_service<echo_service>("echo");

@@ -6,6 +6,7 @@
 #include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 
 #include "framework/node.hpp"
@@ -51,14 +52,15 @@ auto run_on(node& n, unsigned w, Factory factory,
     return future.get();
 }
 
-/// Waits until `pred()` holds, checking every millisecond, for at most `deadline`; returns
-/// whether it held. For conditions set by other threads that have no event to wait on.
+/// Waits until `pred()` holds, checking it every millisecond, for at most `deadline`; returns
+/// whether it held. For conditions set by other threads that have no event to wait on. The
+/// test thread sleeps between checks, so it leaves the cores to the workers it waits for.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     const auto until = std::chrono::steady_clock::now() + deadline;
     while (!pred()) {
         if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return true;
 }

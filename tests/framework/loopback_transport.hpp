@@ -37,8 +37,8 @@ class loopback_transport final : public remote_transport {
         b.service = m.service;
         b.codec = codec();
         b.entries = std::span<node::inbound_entry>(&e, 1);
-        b.replies = self_.replies_to_this_node();  // the caller's node
-        it->second->dispatch_inbound(std::move(b));
+        b.replies = transport_host(self_).replies_to_this_node();  // the caller's node
+        transport_host(*it->second).dispatch_inbound(std::move(b));
         return std::nullopt;
     }
 

@@ -169,7 +169,7 @@ TEST_CASE("an inbound batch runs in order and is cut at the mailbox bound") {
         batch.source_node = "batch-a";
         batch.entries = entries;
         batch.replies = replies;
-        b.dispatch_inbound(std::move(batch));
+        transport_host(b).dispatch_inbound(std::move(batch));
         co_return;
     });
     auto history = run_on(b, 0, []() -> awaitable<result<std::vector<int>>> {
@@ -205,7 +205,7 @@ TEST_CASE("inbound batches that never ran are freed with their node") {
         batch.service = "echo";
         batch.entries = entries;
         batch.replies = replies;
-        b.dispatch_inbound(std::move(batch));
+        transport_host(b).dispatch_inbound(std::move(batch));
     }
     CHECK(replies.use_count() == 1);  // the blocks that held it are gone
     CHECK(replies->codes().empty());

@@ -38,7 +38,6 @@ inline constexpr hearth::rpc::method<json, json> who_m{"room.who"};
 inline constexpr hearth::rpc::method<json, void> say_m{"room.say"};
 inline constexpr hearth::rpc::method<json, json> huge_m{"room.huge"};
 inline constexpr hearth::rpc::method<json, json> huge_error_m{"room.huge_error"};
-inline constexpr hearth::rpc::method<session::session_closed, void> closed_m{"room.session_closed"};
 
 class echo_service : public hearth::service {
   public:
@@ -68,7 +67,7 @@ class room_service : public hearth::service {
         handle(say_m, &room_service::on_say);
         handle(huge_m, &room_service::on_huge);
         handle(huge_error_m, &room_service::on_huge_error);
-        handle(closed_m, &room_service::on_closed);
+        handle(session::closed, &room_service::on_closed);
     }
 
   private:
@@ -80,15 +79,15 @@ class room_service : public hearth::service {
         members_.add(*s);
         json joined;
         joined["uid"] = req.value("uid", std::string("anon"));
-        (void)s->push("onJoined", joined);
-        (void)s->set("nick", joined["uid"]);
+        s->push("onJoined", joined);
+        s->set("nick", joined["uid"]);
         json resp;
         resp["code"] = 0;
         resp["members"] = members_.count();
         co_return resp;
     }
     hearth::awaitable<json> on_kick(const hearth::call_context& ctx, json req) {
-        (void)session::ref::from(ctx)->kick(req.value("reason", std::string("bye")));
+        session::ref::from(ctx)->kick(req.value("reason", std::string("bye")));
         co_return json::object();
     }
     hearth::awaitable<json> on_slow(json req) {
@@ -102,7 +101,7 @@ class room_service : public hearth::service {
     hearth::awaitable<json> on_flood(const hearth::call_context& ctx, json req) {
         auto s = session::ref::from(ctx);
         const std::string blob(req.value("size", 1000), 'x');
-        for (int i = 0; i < req.value("count", 10); ++i) (void)s->push("onFlood", blob);
+        for (int i = 0; i < req.value("count", 10); ++i) s->push("onFlood", blob);
         co_return json::object();
     }
     hearth::awaitable<json> on_who(const hearth::call_context& ctx, json) {
@@ -114,7 +113,7 @@ class room_service : public hearth::service {
         co_return out;
     }
     hearth::awaitable<void> on_say(json msg) {
-        (void)members_.broadcast("onMessage", msg);
+        members_.broadcast("onMessage", msg);
         co_return;
     }
     // A string of req["size"] bytes, as the result or as an application error's message.

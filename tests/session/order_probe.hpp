@@ -53,9 +53,9 @@ class order_service : public service {
         const int n = req.value("n", 3);
         for (int i = 0; i < n; ++i) {
             if (i % 2 == 0)
-                (void)s->push("onItem", item(req["tag"], i));
+                s->push("onItem", item(req["tag"], i));
             else
-                (void)only.broadcast("onItem", item(req["tag"], i));
+                only.broadcast("onItem", item(req["tag"], i));
         }
         if (req.value("fail", false)) co_return app_error("refused", "refused after the pushes");
         nlohmann::json out;
@@ -65,8 +65,8 @@ class order_service : public service {
     awaitable<result<nlohmann::json>> on_kick(const call_context& ctx, nlohmann::json req) {
         auto s = session::ref::from(ctx);
         if (!s) co_return app_error("no_session", "clients only");
-        for (int i = 0; i < req.value("n", 3); ++i) (void)s->push("onItem", item(req["tag"], i));
-        (void)s->kick(req["tag"].dump());
+        for (int i = 0; i < req.value("n", 3); ++i) s->push("onItem", item(req["tag"], i));
+        s->kick(req["tag"].dump());
         co_return nlohmann::json::object();
     }
     awaitable<result<nlohmann::json>> on_data(const call_context& ctx, nlohmann::json req) {
@@ -76,7 +76,7 @@ class order_service : public service {
         std::string uid = "u-" + tag;
         auto bound = co_await s->bind(std::move(uid));
         if (!bound) co_return std::move(bound).error();
-        (void)s->set("tag", req["tag"]);
+        s->set("tag", req["tag"]);
         co_return nlohmann::json::object();
     }
     awaitable<result<nlohmann::json>> on_check(const call_context& ctx, nlohmann::json) {

@@ -118,7 +118,7 @@ asio::awaitable<tcp::socket> connect(tcp::endpoint ep) {
 }
 
 // Polls `pred` every millisecond until it holds; fails after `limit`.
-asio::awaitable<void> wait_until(std::function<bool()> pred, std::chrono::milliseconds limit = 5000ms) {
+asio::awaitable<void> wait_until(std::function<bool()> pred, std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     asio::steady_timer timer(co_await asio::this_coro::executor);
     while (!pred()) {
@@ -126,6 +126,13 @@ asio::awaitable<void> wait_until(std::function<bool()> pred, std::chrono::millis
         timer.expires_after(1ms);
         co_await timer.async_wait(asio::use_awaitable);
     }
+}
+
+// The same with a 5 s limit. A plain function: the std::function is built here, not as a
+// temporary inside the caller's co_await expression (docs/framework.md, "Toolchain rules").
+template <class Pred>
+asio::awaitable<void> wait_until(Pred pred) {
+    return wait_until(std::function<bool()>(std::move(pred)), 5000ms);
 }
 
 // Test bodies are named coroutines: captures of a coroutine lambda are easy to outlive.

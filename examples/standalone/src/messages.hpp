@@ -53,7 +53,5 @@ struct chat_push {
 inline constexpr hearth::rpc::method<join_request, join_reply> join{"room.join"};
 /// "room.say": pushes "onChat" {"from", "text"} to every member.
 inline constexpr hearth::rpc::method<say_request, say_reply> say{"room.say"};
-inline constexpr hearth::rpc::method<hearth::session::session_closed, void> room_closed{
-    "room.session_closed"};
 
 }  // namespace mygame

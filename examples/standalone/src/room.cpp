@@ -7,7 +7,7 @@ namespace mygame {
 room_service::room_service() {
     handle(join, &room_service::on_join);
     handle(say, &room_service::on_say);
-    handle(room_closed, &room_service::on_closed);
+    handle(hearth::session::closed, &room_service::on_closed);
 }
 
 hearth::awaitable<hearth::result<join_reply>> room_service::on_join(const hearth::call_context& ctx,
@@ -28,7 +28,7 @@ hearth::awaitable<hearth::result<say_reply>> room_service::on_say(const hearth::
     if (!session || !members_.contains(*session))
         co_return hearth::app_error("not_in_room", "Call room.join before room.say.");
     const nlohmann::json push = chat_push{ctx.client->uid, std::move(req.text)};
-    (void)members_.broadcast("onChat", push);
+    members_.broadcast("onChat", push);
     co_return say_reply{members_.count()};
 }
 
