@@ -15,6 +15,7 @@
 #include "framework/worker.hpp"
 #include "session/detail/ws_connection.hpp"
 #include "session/detail/ws_port.hpp"
+#include "session/detail/gate_access.hpp"
 #include "session/gate.hpp"
 
 namespace hearth::session::detail {
@@ -110,9 +111,9 @@ struct http_deadline_registration {
     asio::steady_timer* deadline;
     http_deadline_registration(gate& owner, unsigned index, asio::steady_timer& t)
         : g(owner), worker_index(index), deadline(&t) {
-        g.track_http_deadline(worker_index, deadline);
+        gate_access::track_http_deadline(g, worker_index, deadline);
     }
-    ~http_deadline_registration() { g.untrack_http_deadline(worker_index, deadline); }
+    ~http_deadline_registration() { gate_access::untrack_http_deadline(g, worker_index, deadline); }
     http_deadline_registration(const http_deadline_registration&) = delete;
     http_deadline_registration& operator=(const http_deadline_registration&) = delete;
 };
@@ -130,7 +131,7 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
     // Shutdown cancels `deadline` while this connection waits; a request that arrives anyway
     // is refused (draining() checked after each read).
     std::optional<http_deadline_registration> registered(std::in_place, g, w.index(), deadline);
-    while (!g.draining()) {
+    while (!gate_access::draining(g)) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(8 * 1024);
         parser.body_limit(16 * 1024);
@@ -143,7 +144,7 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
             break;
         }
         auto req = parser.release();
-        if (g.draining()) {
+        if (gate_access::draining(g)) {
             co_await answer_and_close(deadline, socket, http::status::service_unavailable, req.version(),
                                       "The server is shutting down.\n");
             break;
@@ -168,10 +169,10 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
             registered.reset();  // a session now (kicked by a drain), or gone
             if (aec) {
                 beast::get_lowest_layer(ws).close(ignored);
-                g.release_admission();
+                gate_access::release_admission(g);
                 co_return;
             }
-            std::make_shared<ws_connection<tcp::socket>>(g, w, g.next_session_id(w.index()), std::move(ws))
+            std::make_shared<ws_connection<tcp::socket>>(g, w, gate_access::next_session_id(g, w.index()), std::move(ws))
                 ->start();
             co_return;
         }
@@ -197,7 +198,7 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
         auto [wec, wn] = co_await before(deadline, http::async_write(socket, res, tuple_awaitable));
         if (wec || !req.keep_alive()) break;
     }
-    g.release_admission();  // before the close, so a client that saw EOF may connect again
+    gate_access::release_admission(g);  // before the close, so a client that saw EOF may connect again
     socket.shutdown(tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
 }
