@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 
 #include "framework/constant_time.hpp"
+#include "framework/log.hpp"
 #include "framework/metrics.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
@@ -472,12 +473,7 @@ awaitable<void> accept_loop(admin_server& server, tcp::acceptor& acceptor, admin
         }
         asio::co_spawn(acceptor.get_executor(), serve_connection(server, std::move(socket), config),
                        [log](std::exception_ptr e) {
-                           if (!e) return;
-                           try {
-                               std::rethrow_exception(e);
-                           } catch (const std::exception& ex) {
-                               log->warn("admin connection failed: {}", ex.what());
-                           }
+                           if (e) log->warn("admin connection failed: {}", describe(e));
                        });
     }
 }
@@ -495,12 +491,7 @@ void admin_server::start() {
     port_.store(acc.local_endpoint().port());
     auto log = impl_->log;
     asio::co_spawn(acc.get_executor(), accept_loop(*this, acc, config_, log), [log](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log->error("admin accept loop failed: {}", ex.what());
-        }
+        if (e) log->error("admin accept loop failed: {}", describe(e));
     });
     log->info("admin endpoint listening on {}", url());
 }

@@ -20,4 +20,14 @@ std::shared_ptr<spdlog::logger> make_logger(std::string_view name, std::string_v
     return log;
 }
 
+std::string describe(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "a non-standard exception";
+    }
+}
+
 }  // namespace hearth

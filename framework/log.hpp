@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <spdlog/common.h>
@@ -18,6 +20,11 @@ namespace hearth {
 /// A logger writing to standard output with the name `name`, at `level` ("info", "debug"...;
 /// an unknown name means info).
 std::shared_ptr<spdlog::logger> make_logger(std::string_view name, std::string_view level);
+
+/// The text a log line gives for a failure that escaped a coroutine or handler: the
+/// exception's what(), or "a non-standard exception" for anything not derived from
+/// std::exception. `e` must not be null. Never throws what `e` holds; any thread.
+std::string describe(std::exception_ptr e);
 
 /// Rate limiter for repeated identical log lines: allow() is true at most once per interval
 /// for a key; suppressed() says how many were dropped since the last allowed line.

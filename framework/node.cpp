@@ -21,16 +21,6 @@
 namespace hearth {
 namespace {
 
-std::string describe(std::exception_ptr e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "a non-standard exception";
-    }
-}
-
 /// Replies to calls that were dispatched into this node by this node (deliver_reply).
 class node_replies final : public node::inbound_replies {
   public:

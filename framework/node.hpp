@@ -31,6 +31,9 @@ namespace hearth {
 class service;
 class metrics;
 class counter;
+namespace detail {
+struct shutdown_access;  // framework/detail/shutdown.cpp: the framework's own shutdown steps
+}
 
 struct node_config {
     std::string name = "node";
@@ -201,8 +204,9 @@ class node {
     }
 
   private:
-    friend class worker;          // reads the service registry through the two functions below
-    friend class transport_host;  // a transport's door to the three functions below
+    friend class worker;                    // reads the service registry through the two functions below
+    friend class transport_host;            // a transport's door to the three functions below
+    friend struct detail::shutdown_access;  // "stop services" lists the services to stop
 
     // The node's side of the cluster seam; transports reach it through transport_host, whose
     // functions state the contract (framework/remote_transport.hpp).

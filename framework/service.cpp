@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "framework/detail/call_errors.hpp"
+#include "framework/log.hpp"
 #include "framework/node.hpp"
 #include "framework/worker.hpp"
 
@@ -125,14 +126,7 @@ void inbound::run(worker&) {
 
 rpc::error inbound::handler_failure(worker& w, std::exception_ptr e) const {
     detail::single_writer_add(w.stats().handler_failures);
-    std::string what = "a non-standard exception";
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        what = ex.what();
-    } catch (...) {
-    }
-    target_.log().error("handler {} failed: {}", route_, what);
+    target_.log().error("handler {} failed: {}", route_, describe(e));
     return call_errors::handler_failed(route_);
 }
 

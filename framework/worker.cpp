@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "framework/detail/inbound.hpp"
+#include "framework/log.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
 
@@ -154,13 +155,7 @@ void worker::spawn_runner() {
     detail::single_writer_add(stats_.runners);
     asio::co_spawn(ctx_, run_loop(r), [this](std::exception_ptr e) {
         if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            owner_.log().error("worker {}: a handler runner failed: {}", index_, ex.what());
-        } catch (...) {
-            owner_.log().error("worker {}: a handler runner failed with a non-standard exception", index_);
-        }
+        owner_.log().error("worker {}: a handler runner failed: {}", index_, describe(e));
     });
 }
 

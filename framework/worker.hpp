@@ -1,5 +1,9 @@
 #pragma once
 // A worker: one thread, one io_context, one mailbox. Services and sessions are pinned to one.
+//
+// This is the runtime seam for modules built on the framework (the session module posts to a
+// session's worker and counts on its thread); game code needs none of it: a service reaches its
+// worker through service::executor(), and the mailbox is private (framework/detail/mailbox.hpp).
 
 #include <array>
 #include <atomic>
@@ -10,9 +14,9 @@
 #include <vector>
 
 #include "framework/asio.hpp"
+#include "framework/detail/mailbox.hpp"
 #include "framework/detail/message.hpp"
 #include "framework/detail/pending_calls.hpp"
-#include "framework/mailbox.hpp"
 #include "rpc/error.hpp"
 
 namespace hearth {
@@ -159,7 +163,7 @@ class worker {
     node& owner_;
     const unsigned index_;
     asio::io_context ctx_{1};
-    mailbox mailbox_{ctx_, *this};
+    detail::mailbox mailbox_{ctx_, *this};
     detail::pending_calls calls_{ctx_};
     worker_stats stats_;
     std::thread thread_;

@@ -7,6 +7,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
 
+#include "framework/log.hpp"
+
 namespace hearth::cluster::detail {
 
 awaitable<outcome<frame>> read_frame(tcp::socket& socket, frame_decoder& decoder) {
@@ -65,15 +67,7 @@ void spawn_logged(const asio::any_io_executor& ex, awaitable<void> work, std::sh
     asio::co_spawn(
         ex, std::move(work),
         [log = std::move(log), what = std::move(what), done = std::move(done)](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& x) {
-                    log->error("{} failed: {}", what, x.what());
-                } catch (...) {
-                    log->error("{} failed with an unknown exception", what);
-                }
-            }
+            if (e) log->error("{} failed: {}", what, describe(e));
             if (done) done();
         });
 }

@@ -10,21 +10,17 @@
 #include <boost/asio/post.hpp>
 
 #include "framework/detail/call_errors.hpp"
+#include "framework/log.hpp"
 #include "framework/service.hpp"
 #include "framework/wakeup.hpp"
 
 namespace hearth::detail {
-namespace {
 
-std::string describe(std::exception_ptr e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "a non-standard exception";
-    }
-}
+/// The framework's shutdown steps' door to the node's private registry (framework/node.hpp).
+struct shutdown_access {
+    static std::shared_ptr<const service_registry> registry(const node& n) { return n.registry_snapshot(); }
+};
+namespace {
 
 std::string ms_text(std::chrono::milliseconds d) {
     return std::to_string(d.count()) + " ms";
@@ -80,7 +76,7 @@ shutdown_step stop_services_step(node& n, std::function<awaitable<void>(service&
                        nullptr};
     step.run = [&n, stop_one]() -> awaitable<void> {
         std::vector<service*> all;
-        const auto registry = n.registry_snapshot();  // named: a range-for would drop it early
+        const auto registry = shutdown_access::registry(n);  // named: a range-for would drop it early
         for (const auto& [name, s] : registry->by_name) all.push_back(s);
         if (all.empty()) co_return;
         // Every on_stop() runs on its service's worker with a slot of its own, so that the

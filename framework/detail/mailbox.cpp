@@ -1,10 +1,10 @@
-#include "framework/mailbox.hpp"
+#include "framework/detail/mailbox.hpp"
 
 #include <boost/asio/post.hpp>
 
 #include "framework/worker.hpp"
 
-namespace hearth {
+namespace hearth::detail {
 
 mailbox::mailbox(asio::io_context& ctx, worker& owner)
     : ctx_(ctx), owner_(owner), tail_(&stub_), head_(&stub_) {}
@@ -126,4 +126,4 @@ void mailbox::discard() {
     local_.clear();
 }
 
-}  // namespace hearth
+}  // namespace hearth::detail

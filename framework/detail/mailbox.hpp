@@ -1,5 +1,6 @@
 #pragma once
-// A worker's inbox: messages from any thread, run in arrival order on the worker's thread.
+// A worker's inbox (runtime internals: users reach a worker through its executor): messages from any thread,
+// run in arrival order on the worker's thread.
 
 #include <atomic>
 
@@ -7,6 +8,10 @@
 #include "framework/detail/message.hpp"
 
 namespace hearth {
+class worker;
+}
+
+namespace hearth::detail {
 
 /// Multi-producer, single-consumer queue bound to one io_context. A push that finds the queue
 /// idle posts one drain to the io_context; the drain runs every message queued by then as one
@@ -58,4 +63,4 @@ class mailbox {
     bool local_scheduled_ = false;
 };
 
-}  // namespace hearth
+}  // namespace hearth::detail
