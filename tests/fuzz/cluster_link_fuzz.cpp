@@ -42,6 +42,7 @@
 #include "cluster/handshake.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
+#include "tests/fuzz/echo_service.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/loopback.hpp"
 
@@ -51,16 +52,9 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr hearth::rpc::method<json, json> echo_m{"echo.echo"};
-constexpr hearth::rpc::method<json, void> say_m{"echo.say"};
-
-class echo_service : public hearth::service {
-  public:
-    echo_service() {
-        handle(echo_m, [](json j) -> hearth::awaitable<json> { co_return j; });
-        handle(say_m, [](json) -> hearth::awaitable<void> { co_return; });
-    }
-};
+using hearth::fuzz::echo_m;
+using hearth::fuzz::echo_service;
+using hearth::fuzz::say_m;
 
 constexpr std::string_view self = "fuzz-agent";
 constexpr std::string_view peer = "x";

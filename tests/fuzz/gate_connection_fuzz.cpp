@@ -27,6 +27,7 @@
 #include "session/handshake.hpp"
 #include "session/message.hpp"
 #include "session/packet.hpp"
+#include "tests/fuzz/echo_service.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/loopback.hpp"
 
@@ -36,16 +37,9 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr hearth::rpc::method<json, json> echo_m{"echo.echo"};
-constexpr hearth::rpc::method<json, void> say_m{"echo.say"};
-
-class echo_service : public hearth::service {
-  public:
-    echo_service() {
-        handle(echo_m, [](json j) -> hearth::awaitable<json> { co_return j; });
-        handle(say_m, [](json) -> hearth::awaitable<void> { co_return; });
-    }
-};
+using hearth::fuzz::echo_m;
+using hearth::fuzz::echo_service;
+using hearth::fuzz::say_m;
 
 constexpr auto idle_close = 2 * 250ms;  // twice the heartbeat below
 

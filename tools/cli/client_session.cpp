@@ -112,8 +112,12 @@ class client_session {
         nlohmann::json hello = {{"sys", {{"type", "hearth-cli"}, {"version", HEARTH_CLI_VERSION}}},
                                 {"user", options_.user}};
         std::string packet;
-        (void)session::encode_packet(packet, session::packet_type::handshake, hello.dump());
-        send(std::move(packet));
+        if (auto ec = session::encode_packet(packet, session::packet_type::handshake, hello.dump())) {
+            // Only a --user document over the protocol's 16 MiB body limit gets here.
+            fail(exit_status::usage, "cannot send the handshake: " + ec.message() + " (--user)");
+        } else {
+            send(std::move(packet));
+        }
 
         const auto deadline = clock::now() + options_.timeout;
         while (!handshake_done_ && !ended_ && !closed_ && clock::now() < deadline)
