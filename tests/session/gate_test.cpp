@@ -56,6 +56,7 @@ class room_service : public hearth::service {
   public:
     std::atomic<int> closed_events{0};
     std::atomic<std::uint64_t> last_closed{0};
+    std::atomic<int> floods_queued{0};  // on_flood calls whose pushes are all queued
 
     room_service() {
         handle(join_m, &room_service::on_join);
@@ -102,6 +103,7 @@ class room_service : public hearth::service {
         auto s = session::ref::from(ctx);
         const std::string blob(req.value("size", 1000), 'x');
         for (int i = 0; i < req.value("count", 10); ++i) s->push("onFlood", blob);
+        floods_queued.fetch_add(1);
         co_return json::object();
     }
     hearth::awaitable<json> on_who(const hearth::call_context& ctx, json) {
@@ -706,6 +708,34 @@ TEST_CASE("gate: shutdown kicks clients with a reason", "[gate]") {
     REQUIRE(step != report.steps.end());
     CHECK(step->ok);
     CHECK(step->took < std::chrono::milliseconds(1000));
+    CHECK(f->g->session_count() == 0);
+}
+
+TEST_CASE("gate: shutdown does not wait past kick_flush_timeout for a client that never reads",
+          "[gate][kick][shutdown]") {
+    // The kick step's guarantee (session/README.md): each kick closes its connection within
+    // kick_flush_timeout whether or not the kick could be written, so the step ends before its
+    // deadline (kick_flush_timeout + 500 ms) even when a client's socket is full.
+    session::gate_options o;
+    o.kick_flush_timeout = 300ms;
+    o.max_queued_bytes = 64 * 1024 * 1024;  // the flood below stays queued, not slow-client kicked
+    o.max_queued_packets = 100000;
+    auto f = std::make_unique<fixture>(o);
+    test_client c(test_client::kind::tcp, f->g->tcp_port());
+    REQUIRE(c.handshake()["code"] == 200);
+    json flood;
+    flood["size"] = 16000;
+    flood["count"] = 2000;  // 32 MB: far more than the loopback socket buffers take
+    c.request(1, "room.flood", flood);
+    REQUIRE(hearth::testing::eventually([&] { return f->room->floods_queued.load() == 1; }));
+    const auto report = f->n.stop();
+    auto step = std::find_if(report.steps.begin(), report.steps.end(),
+                             [](const auto& s) { return s.name == "gate 'gate': kick clients"; });
+    REQUIRE(step != report.steps.end());
+    CHECK(step->ok);
+    CHECK(step->error.empty());
+    CHECK(step->took >= 300ms);  // the kick could not flush: it waited for kick_flush_timeout
+    CHECK(step->took < 300ms + 500ms);
     CHECK(f->g->session_count() == 0);
 }
 
