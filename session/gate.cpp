@@ -1,6 +1,7 @@
 #include "session/gate.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -33,9 +34,11 @@ gate::gate(gate_options options) : options_(std::move(options)) {
 // The per-address limits' state, on the home worker.
 struct gate::per_address {
     per_address(detail::address_limits_config c, asio::io_context& home)
-        : table(std::move(c)), sweep_timer(home) {}
+        : table(std::move(c)), sweep_timer(std::in_place, home) {}
     detail::address_limits table;
-    asio::steady_timer sweep_timer;  // removes entries whose bucket is full again
+    // Removes entries whose bucket is full again. Destroyed by on_stop: the workers' io_contexts
+    // are destroyed before the services.
+    std::optional<asio::steady_timer> sweep_timer;
     bool sweep_armed = false;
     log_throttle refusals{std::chrono::seconds(5)};  // one line per 5 s, however many refusals
 };
@@ -196,7 +199,7 @@ void gate::connection_gone() noexcept {
 awaitable<void> gate::on_stop() {
     if (tcp_listener_) tcp_listener_->stop();
     if (ws_listener_) ws_listener_->stop();
-    if (per_address_) per_address_->sweep_timer.cancel();
+    if (per_address_) per_address_->sweep_timer.reset();  // a pending wait ends with operation_aborted
     for (unsigned i = 0; i < node().worker_count() && i < shards_.size(); ++i) {
         node().worker_at(i).post_function([this](worker& w) {
             auto copy = shard_at(w.index()).sessions;
@@ -299,10 +302,10 @@ void gate::release_address(const detail::address_key& peer) noexcept {
 void gate::schedule_address_sweep() {
     auto& pa = *per_address_;
     const auto when = pa.table.next_expiry();
-    if (!when || pa.sweep_armed) return;
+    if (!when || pa.sweep_armed || !pa.sweep_timer) return;
     pa.sweep_armed = true;
-    pa.sweep_timer.expires_at(*when);
-    pa.sweep_timer.async_wait([this](boost::system::error_code ec) {
+    pa.sweep_timer->expires_at(*when);
+    pa.sweep_timer->async_wait([this](boost::system::error_code ec) {
         if (ec) return;  // on_stop: the gate may be going away
         auto& p = *per_address_;
         p.sweep_armed = false;
