@@ -13,9 +13,9 @@
 
 #include "framework/node.hpp"
 #include "framework/worker.hpp"
-#include "session/detail/gate_access.hpp"
 #include "session/detail/ws_connection.hpp"
 #include "session/detail/ws_port.hpp"
+#include "session/detail/gate_access.hpp"
 #include "session/gate.hpp"
 
 namespace hearth::session::detail {
@@ -28,6 +28,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
+
 
 std::string_view content_type_of(std::string_view path) {
     auto ends = [&](std::string_view ext) {

@@ -33,8 +33,9 @@ class echo_service : public hearth::service {
 };
 
 struct fixture {
-    explicit fixture(session::gate_options o) : n(hearth::testing::test_config("gate-1", 2)) {
-        o.host = "127.0.0.1";
+    explicit fixture(session::gate_options o, std::string host = "127.0.0.1")
+        : n(hearth::testing::test_config("gate-1", 2)) {
+        o.host = std::move(host);
         o.tcp_port = 0;
         o.ws_port = 0;
         g = &n.add_service<session::gate>("gate", std::move(o));
@@ -224,4 +225,45 @@ TEST_CASE("per-address limits: an invalid network in options built in code stops
     CHECK(g.listen_error().find("'10.0.0.0/99'") != std::string::npos);
     CHECK(g.tcp_port() == 0);
     n.stop();
+}
+
+TEST_CASE("per-address limits: an IPv4 client of a dual-stack listener counts as its IPv4 address",
+          "[gate][address_limits]") {
+    // A gate listening on "::" sees 127.0.0.1 as ::ffff:127.0.0.1. It must be the same
+    // address for the count, and loopback (127.0.0.0/8) for the exemption.
+    {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::acceptor probe(io);
+        boost::system::error_code ec;
+        probe.open(boost::asio::ip::tcp::v6(), ec);
+        if (!ec) probe.bind({boost::asio::ip::address_v6::any(), 0}, ec);
+        if (ec) {
+            WARN("no IPv6 on this machine (" << ec.message() << "): dual-stack case not run");
+            return;
+        }
+    }
+    session::gate_options counted;
+    counted.max_connections_per_address = 1;
+    counted.exempt_loopback = false;
+    {
+        fixture f(counted, "::");
+        test_client a(test_client::kind::tcp, f.g->tcp_port());
+        REQUIRE(a.handshake()["code"] == 200);
+        CHECK(refused_silently(f.g->tcp_port()));
+        CHECK(f.refused("per_address_connections") == 1);
+        check_working(a, 1);
+    }
+    session::gate_options trusted = counted;
+    trusted.trusted_networks = {"127.0.0.1/32"};  // an IPv4 network matches the mapped address
+    session::gate_options loopback = counted;
+    loopback.exempt_loopback = true;
+    for (auto* o : {&trusted, &loopback}) {
+        fixture f(*o, "::");
+        test_client a(test_client::kind::tcp, f.g->tcp_port());
+        REQUIRE(a.handshake()["code"] == 200);
+        test_client b(test_client::kind::tcp, f.g->tcp_port());
+        REQUIRE(b.handshake()["code"] == 200);
+        CHECK(f.refused("per_address_connections") == 0);
+        CHECK(f.tracked() == 0);
+    }
 }
