@@ -243,6 +243,11 @@ bool gate::admit() {
     if (connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
         connections_.fetch_sub(1, std::memory_order_relaxed);
         counters_->rejected.add();
+        if (max_connections_refusals_.allow())
+            log().warn(
+                "gate '{}': refused a connection: {} connections open (max_connections); {} other "
+                "connections refused for it since the last such line",
+                name(), options_.max_connections, max_connections_refusals_.suppressed());
         return false;
     }
     counters_->accepted.add();

@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/log.hpp"
 #include "framework/metrics.hpp"
 #include "framework/service.hpp"
 #include "session/gate_methods.hpp"
@@ -212,6 +213,7 @@ class gate final : public hearth::service {
     // the limits are off.
     struct per_address;
     std::unique_ptr<per_address> per_address_;
+    log_throttle max_connections_refusals_{std::chrono::seconds(5)};  // home worker (admit)
 
     std::shared_ptr<detail::listener> tcp_listener_;
     std::shared_ptr<detail::listener> ws_listener_;
