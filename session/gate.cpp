@@ -1,16 +1,20 @@
 #include "session/gate.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 
 #include "framework/address.hpp"
+#include "framework/log.hpp"
 #include "framework/node.hpp"
 #include "framework/raw_call.hpp"
 #include "framework/timer.hpp"
 #include "framework/worker.hpp"
+#include "session/detail/address_lease.hpp"
+#include "session/detail/address_limits.hpp"
 #include "session/detail/connection.hpp"
 #include "session/detail/listener.hpp"
 #include "session/message.hpp"
@@ -27,6 +31,18 @@ gate::gate(gate_options options) : options_(std::move(options)) {
     handle(gate_method::reply, &gate::on_reply);
 }
 
+// The per-address limits' state, on the home worker.
+struct gate::per_address {
+    per_address(detail::address_limits_config c, asio::io_context& home)
+        : table(std::move(c)), sweep_timer(std::in_place, home) {}
+    detail::address_limits table;
+    // Removes entries whose bucket is full again. Destroyed by on_stop: the workers' io_contexts
+    // are destroyed before the services.
+    std::optional<asio::steady_timer> sweep_timer;
+    bool sweep_armed = false;
+    log_throttle refusals{std::chrono::seconds(5)};  // one line per 5 s, however many refusals
+};
+
 gate::~gate() = default;
 
 // ---- listening -----------------------------------------------------------------------------------
@@ -34,10 +50,21 @@ gate::~gate() = default;
 awaitable<void> gate::on_start() {
     auto& m = node().metrics();
     const metric_labels labels{{"gate", name()}};
+    const auto refused = [&](const char* reason) -> hearth::counter& {
+        return m.counter("hearth_gate_rejected_total",
+                         "Client connections refused and closed at once, by reason (max_connections, "
+                         "per_address_connections, per_address_rate).",
+                         metric_labels{{"gate", name()}, {"reason", reason}});
+    };
     counters_.reset(new counters{
         m.gauge("hearth_gate_sessions", "Client sessions connected to the gate.", labels),
         m.counter("hearth_gate_accepted_total", "Client connections accepted.", labels),
-        m.counter("hearth_gate_rejected_total", "Client connections refused (max_connections).", labels),
+        refused("max_connections"),
+        refused("per_address_connections"),
+        refused("per_address_rate"),
+        m.gauge("hearth_gate_tracked_addresses",
+                "Client addresses in the gate's per-address table (open connections or a refilling bucket).",
+                labels),
         m.counter("hearth_gate_bytes_in_total", "Bytes received from clients.", labels),
         m.counter("hearth_gate_bytes_out_total", "Bytes written to clients.", labels),
         m.counter("hearth_gate_packets_in_total", "Packets received from clients.", labels),
@@ -55,6 +82,10 @@ awaitable<void> gate::on_start() {
 
     std::string error;
     try {
+        if (auto limits = detail::address_limits_config::from(options_, error); !limits)
+            throw std::invalid_argument(error);
+        else if (limits->enabled())
+            per_address_ = std::make_unique<per_address>(std::move(*limits), home().context());
         if (options_.tcp_port >= 0) {
             tcp_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::tcp);
             tcp_port_ = tcp_listener_->open(options_.host, options_.tcp_port);
@@ -168,6 +199,7 @@ void gate::connection_gone() noexcept {
 awaitable<void> gate::on_stop() {
     if (tcp_listener_) tcp_listener_->stop();
     if (ws_listener_) ws_listener_->stop();
+    if (per_address_) per_address_->sweep_timer.reset();  // a pending wait ends with operation_aborted
     for (unsigned i = 0; i < node().worker_count() && i < shards_.size(); ++i) {
         node().worker_at(i).post_function([this](worker& w) {
             auto copy = shard_at(w.index()).sessions;
@@ -211,10 +243,81 @@ bool gate::admit() {
     if (connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
         connections_.fetch_sub(1, std::memory_order_relaxed);
         counters_->rejected.add();
+        if (max_connections_refusals_.allow())
+            log().warn(
+                "gate '{}': refused a connection: {} connections open (max_connections); {} other "
+                "connections refused for it since the last such line",
+                name(), options_.max_connections, max_connections_refusals_.suppressed());
         return false;
     }
     counters_->accepted.add();
     return true;
+}
+
+bool gate::admit(const detail::address_key& peer, detail::address_lease& lease) {
+    using verdict = detail::address_limits::verdict;
+    if (!per_address_) return admit();
+    auto& pa = *per_address_;
+    const auto now = clock::now();
+    const verdict v = pa.table.admit(peer, now);
+    if (v == verdict::too_many || v == verdict::too_fast) {
+        const bool count = v == verdict::too_many;
+        (count ? counters_->rejected_per_address : counters_->rejected_per_address_rate).add();
+        if (pa.refusals.allow(now)) {
+            const auto& c = pa.table.config();
+            if (count)
+                log().warn(
+                    "gate '{}': refused a connection from {}: {} open from that address "
+                    "(max_connections_per_address); {} other connections refused per address since "
+                    "the last such line",
+                    name(), peer.to_string(), c.max_connections, pa.refusals.suppressed());
+            else
+                log().warn(
+                    "gate '{}': refused a connection from {}: over {}/s (connection_rate_per_address, "
+                    "burst {}); {} other connections refused per address since the last such line",
+                    name(), peer.to_string(), c.rate, c.burst, pa.refusals.suppressed());
+        }
+        counters_->tracked_addresses.set(static_cast<double>(pa.table.size()));
+        return false;
+    }
+    const bool admitted = admit();  // max_connections, after the address's own limits
+    if (v == verdict::admitted) {
+        if (admitted)
+            lease = detail::address_lease(*this, peer);
+        else
+            pa.table.release(peer, now);
+    }
+    counters_->tracked_addresses.set(static_cast<double>(pa.table.size()));
+    schedule_address_sweep();
+    return admitted;
+}
+
+void gate::release_address(const detail::address_key& peer) noexcept {
+    try {
+        home().post_function([this, peer](worker&) {
+            per_address_->table.release(peer, clock::now());
+            counters_->tracked_addresses.set(static_cast<double>(per_address_->table.size()));
+            schedule_address_sweep();
+        });
+    } catch (...) {
+        // Out of memory: the address keeps one slot too many; nothing better to do here.
+    }
+}
+
+void gate::schedule_address_sweep() {
+    auto& pa = *per_address_;
+    const auto when = pa.table.next_expiry();
+    if (!when || pa.sweep_armed || !pa.sweep_timer) return;
+    pa.sweep_armed = true;
+    pa.sweep_timer->expires_at(*when);
+    pa.sweep_timer->async_wait([this](boost::system::error_code ec) {
+        if (ec) return;  // on_stop: the gate may be going away
+        auto& p = *per_address_;
+        p.sweep_armed = false;
+        p.table.sweep(clock::now());
+        counters_->tracked_addresses.set(static_cast<double>(p.table.size()));
+        schedule_address_sweep();
+    });
 }
 
 void gate::release_admission() {

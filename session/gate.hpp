@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/log.hpp"
 #include "framework/metrics.hpp"
 #include "framework/service.hpp"
 #include "session/gate_methods.hpp"
@@ -49,6 +50,8 @@ namespace detail {
 class connection;
 class listener;
 struct gate_access;
+struct address_key;
+class address_lease;
 }  // namespace detail
 
 class gate final : public hearth::service {
@@ -97,7 +100,10 @@ class gate final : public hearth::service {
     struct counters {
         hearth::gauge& sessions;
         hearth::counter& accepted;
-        hearth::counter& rejected;  // over max_connections
+        hearth::counter& rejected;                   // over max_connections (reason label)
+        hearth::counter& rejected_per_address;       // over max_connections_per_address
+        hearth::counter& rejected_per_address_rate;  // over connection_rate_per_address
+        hearth::gauge& tracked_addresses;            // entries of the per-address table
         hearth::counter& bytes_in;
         hearth::counter& bytes_out;
         hearth::counter& packets_in;
@@ -118,7 +124,8 @@ class gate final : public hearth::service {
   private:
     friend class detail::connection;
     friend class detail::listener;
-    friend struct detail::gate_access;  // the WebSocket port's free functions
+    friend struct detail::gate_access;   // the WebSocket port's free functions
+    friend class detail::address_lease;  // gives its slot back (release_address)
     friend class ref;
     friend class group;
 
@@ -130,7 +137,11 @@ class gate final : public hearth::service {
     std::uint64_t next_session_id(unsigned worker_index);
     void on_session_opened(const std::shared_ptr<detail::connection>& c);
     void on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served);
-    bool admit();              ///< counts a connection if under max_connections
+    bool admit();  ///< counts a connection if under max_connections
+    /// The listener's check of a connection just accepted from `peer`, on the home worker: the
+    /// per-address limits, then max_connections. True: admitted (and `lease` holds the
+    /// address's slot when the address is tracked); false: counted and logged, close it.
+    bool admit(const detail::address_key& peer, detail::address_lease& lease);
     void release_admission();  ///< an admitted connection that never became a session
     /// True once shutdown began kicking every session (kick_all): new sessions are kicked as
     /// they open, and connections of the WebSocket port that have not upgraded are ended.
@@ -188,12 +199,21 @@ class gate final : public hearth::service {
     awaitable<void> kick_all(std::string reason);
     /// A connection ended: one fewer counted; wakes kick_all() when it was the last.
     void connection_gone() noexcept;
+    /// An admitted connection from `peer` ended: posts the release to the home worker. Any worker.
+    void release_address(const detail::address_key& peer) noexcept;
+    /// Arms the timer that removes per-address entries whose bucket is full again. Home worker.
+    void schedule_address_sweep();
 
     gate_options options_;
     std::unique_ptr<counters> counters_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::unordered_map<std::uint64_t, record> records_;         // home worker only
     std::unordered_map<std::string, std::uint64_t> uid_index_;  // home worker only
+    // The per-address limits (table, sweep timer, log throttle): home worker only; null when
+    // the limits are off.
+    struct per_address;
+    std::unique_ptr<per_address> per_address_;
+    log_throttle max_connections_refusals_{std::chrono::seconds(5)};  // home worker (admit)
 
     std::shared_ptr<detail::listener> tcp_listener_;
     std::shared_ptr<detail::listener> ws_listener_;

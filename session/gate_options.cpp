@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "session/detail/ip_network.hpp"
+
 namespace hearth::session {
 
 namespace {
@@ -109,6 +111,36 @@ std::optional<failure> read_key(gate_options& o, const std::string& key, const n
         if (!v.is_number() || v.get<double>() < 0)
             return invalid("gate option '" + key + "' must be a number >= 0.");
         (key == "rate_limit" ? o.rate_limit : o.rate_burst) = v.get<double>();
+    } else if (key == "max_connections_per_address") {
+        const auto n = integer(v);
+        if (!n || *n < 0)
+            return invalid(
+                "gate option 'max_connections_per_address' must be an integer >= 0 (0 = no limit).");
+        o.max_connections_per_address = static_cast<std::size_t>(*n);
+    } else if (key == "connection_rate_per_address") {
+        if (!v.is_number() || !(v.get<double>() >= 0))
+            return invalid("gate option 'connection_rate_per_address' must be a number >= 0 (0 = no limit).");
+        o.connection_rate_per_address = v.get<double>();
+    } else if (key == "connection_burst_per_address") {
+        if (!v.is_number() || !(v.get<double>() == 0 || v.get<double>() >= 1))
+            return invalid(
+                "gate option 'connection_burst_per_address' must be 0 (= max(1, rate)) or a number >= 1.");
+        o.connection_burst_per_address = v.get<double>();
+    } else if (key == "trusted_networks") {
+        if (!v.is_array()) return invalid("gate option 'trusted_networks' must be an array of CIDR strings.");
+        std::vector<std::string> nets;
+        for (const auto& e : v) {
+            if (!e.is_string())
+                return invalid("gate option 'trusted_networks' must be an array of CIDR strings.");
+            if (!detail::ip_network::parse(e.get<std::string>()))
+                return invalid("gate option 'trusted_networks': '" + e.get<std::string>() +
+                               "' is not a network (CIDR such as \"10.0.0.0/8\" or \"::1/128\").");
+            nets.push_back(e.get<std::string>());
+        }
+        o.trusted_networks = std::move(nets);
+    } else if (key == "exempt_loopback") {
+        if (!v.is_boolean()) return invalid("gate option 'exempt_loopback' must be true or false.");
+        o.exempt_loopback = v.get<bool>();
     } else if (key == "duplicate_login") {
         auto p = text(v, k);
         if (!p) return std::move(p).error();

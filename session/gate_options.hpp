@@ -86,6 +86,25 @@ struct gate_options {
     double rate_limit = 0;                           ///< requests+notifies per second; 0 = off
     double rate_burst = 0;                           ///< bucket size; 0 = max(1, rate_limit)
 
+    // ---- per source IP address (every client port: TCP, WebSocket, and their TLS forms) ---------
+    // Checked right after accept, before anything is read (no TLS or WebSocket handshake):
+    // a refused connection is closed at once, counted in hearth_gate_rejected_total{reason=
+    // "per_address_connections"|"per_address_rate"} and logged at most once per 5 s. Off by
+    // default. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as a.b.c.d.
+    /// Open connections per address (WebSocket-port HTTP connections included); 0 = no limit.
+    std::size_t max_connections_per_address = 0;
+    /// New connections per second per address (a token bucket); 0 = no limit.
+    double connection_rate_per_address = 0;
+    /// The bucket's size: connections an address may open at once; 0 = max(1, rate), else >= 1.
+    double connection_burst_per_address = 0;
+    /// Networks exempt from both limits, as CIDR: "10.0.0.0/8", "2001:db8::/32", "::1/128" (a
+    /// bare address is one host). Bits after the prefix are ignored.
+    std::vector<std::string> trusted_networks;
+    /// Loopback (127.0.0.0/8, ::1) is exempt too. On by default: connections from the host itself
+    /// are a local proxy, health checks or tools, and everything behind a local proxy shares
+    /// one address; set false to limit loopback like any address (the tests do).
+    bool exempt_loopback = true;
+
     // ---- policies --------------------------------------------------------------------------------
     duplicate_login_policy duplicate_login = duplicate_login_policy::kick_old;
     node_picker picker;  ///< null: session id modulo the number of hosting nodes
@@ -94,9 +113,13 @@ struct gate_options {
     /// {"host","tcp_port","ws_port","ws_path","ws_path_only","static_dir","heartbeat_ms","handshake_timeout_ms",
     ///  "kick_flush_timeout_ms","request_timeout_ms","max_packet_body","max_connections",
     ///  "max_queued_bytes","max_queued_packets","rate_limit","rate_burst",
+    ///  "max_connections_per_address","connection_rate_per_address","connection_burst_per_address",
+    ///  "trusted_networks":["CIDR",...],"exempt_loopback",
     ///  "duplicate_login":"kick_old"|"reject_new","dict":{"route":code}}.
     /// The *_ms timers are numbers in 1..86400000 (fractions truncated); sizes are integers > 0;
-    /// ports are integers in -1..65535.
+    /// ports are integers in -1..65535; max_connections_per_address is an integer >= 0;
+    /// connection_rate_per_address a number >= 0; connection_burst_per_address 0 or a number
+    /// >= 1; an invalid CIDR in trusted_networks is an error quoting it.
     /// Returns the options, or (never throwing for bad input) a failure whose code is
     /// std::errc::invalid_argument and whose message is a sentence naming the first bad key.
     static rpc::outcome<gate_options> from_json(const nlohmann::json& j);

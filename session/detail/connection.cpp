@@ -82,7 +82,8 @@ awaitable<void> connection::run(std::shared_ptr<connection> self) {
         c.joined_.expires_at(clock::time_point::max());
         co_await c.joined_.async_wait(tuple_awaitable);
     }
-    c.close("closed");  // no-op unless only the send side was shut
+    c.close("closed");         // no-op unless only the send side was shut
+    c.address_lease_.reset();  // the client's address may connect again
     // The gate drops its reference here; `self` keeps the connection alive until this returns.
     c.gate_.on_session_closed(c, c.close_reason_, std::move(c.served_));
 }

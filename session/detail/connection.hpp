@@ -27,6 +27,7 @@
 #include "framework/asio.hpp"
 #include "framework/call_context.hpp"
 #include "rpc/error.hpp"
+#include "session/detail/address_lease.hpp"
 #include "session/handshake.hpp"
 #include "session/packet.hpp"
 
@@ -85,6 +86,8 @@ class connection : public std::enable_shared_from_this<connection> {
     /// full) and for the node's final stop. Idempotent.
     void close(std::string_view reason);
     void set_uid(std::string uid);
+    /// Keeps the client address's per-address slot until the session closes. Before start().
+    void hold_address(address_lease lease) noexcept { address_lease_ = std::move(lease); }
 
   protected:
     /// The transport's read loop: read_packets() over its stream, then whatever its end of input
@@ -232,6 +235,7 @@ class connection : public std::enable_shared_from_this<connection> {
     double tokens_ = 0;
     clock::time_point tokens_at_{};
     std::string close_reason_;
+    address_lease address_lease_;  // given back when the session closes (run())
 };
 
 template <class Stream>

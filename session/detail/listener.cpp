@@ -9,6 +9,8 @@
 #include "framework/node.hpp"
 #include "framework/timer.hpp"
 #include "framework/worker.hpp"
+#include "session/detail/address_lease.hpp"
+#include "session/detail/ip_network.hpp"
 #include "session/detail/tcp_connection.hpp"
 #include "session/detail/ws_port.hpp"
 #include "session/gate.hpp"
@@ -48,8 +50,9 @@ awaitable<void> listener::accept_loop(std::shared_ptr<listener> self) {
     while (self->acceptor_.is_open()) {
         const unsigned index = g.next_worker_.fetch_add(1, std::memory_order_relaxed) % n.worker_count();
         worker& w = n.worker_at(index);
+        asio::ip::tcp::endpoint peer;  // from accept(2) itself: valid even if the client already reset
         auto [ec, socket] =
-            co_await self->acceptor_.async_accept(w.context(), asio::as_tuple(asio::use_awaitable));
+            co_await self->acceptor_.async_accept(w.context(), peer, asio::as_tuple(asio::use_awaitable));
         if (ec) {
             if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) break;
             // Out of descriptors and the like: say so (rarely) and breathe instead of spinning.
@@ -57,20 +60,30 @@ awaitable<void> listener::accept_loop(std::shared_ptr<listener> self) {
             co_await try_sleep(std::chrono::milliseconds(20));
             continue;
         }
-        if (!g.admit()) {
+        // Every client port goes through here: the per-address limits and max_connections are
+        // checked before anything is read (no TLS or WebSocket handshake for a refused client).
+        // The lease holds the address's slot until whatever owns the connection ends.
+        const auto a = peer.address();
+        const address_key key =
+            a.is_v4() ? address_key::v4(a.to_v4().to_bytes()) : address_key::v6(a.to_v6().to_bytes());
+        address_lease lease;
+        if (!g.admit(key, lease)) {
             boost::system::error_code ignored;
             socket.close(ignored);
             continue;
         }
         const transport_kind kind = self->kind_;
-        w.post_function([&g, kind, s = std::move(socket)](worker& on) mutable {
+        w.post_function([&g, kind, s = std::move(socket), lease = std::move(lease)](worker& on) mutable {
             if (kind == transport_kind::tcp) {
                 using plain = tcp_connection<asio::ip::tcp::socket>;
-                std::make_shared<plain>(g, on, g.next_session_id(on.index()), std::move(s))->start();
+                auto c = std::make_shared<plain>(g, on, g.next_session_id(on.index()), std::move(s));
+                c->hold_address(std::move(lease));
+                c->start();
             } else {
-                asio::co_spawn(on.executor(), serve_ws_port(g, on, std::move(s)), [&g](std::exception_ptr e) {
-                    if (e) log_spawn_failure(g.node(), "gate websocket port", e);
-                });
+                asio::co_spawn(on.executor(), serve_ws_port(g, on, std::move(s), std::move(lease)),
+                               [&g](std::exception_ptr e) {
+                                   if (e) log_spawn_failure(g.node(), "gate websocket port", e);
+                               });
             }
         });
     }

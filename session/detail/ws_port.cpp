@@ -120,7 +120,7 @@ struct http_deadline_registration {
 
 }  // namespace
 
-awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
+awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket, address_lease lease) {
     const auto& o = g.options();
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
@@ -170,10 +170,13 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
             if (aec) {
                 beast::get_lowest_layer(ws).close(ignored);
                 gate_access::release_admission(g);
+                lease.reset();
                 co_return;
             }
-            std::make_shared<ws_connection<tcp::socket>>(g, w, gate_access::next_session_id(g, w.index()), std::move(ws))
-                ->start();
+            auto c = std::make_shared<ws_connection<tcp::socket>>(
+                g, w, gate_access::next_session_id(g, w.index()), std::move(ws));
+            c->hold_address(std::move(lease));
+            c->start();
             co_return;
         }
 
@@ -199,6 +202,7 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket) {
         if (wec || !req.keep_alive()) break;
     }
     gate_access::release_admission(g);  // before the close, so a client that saw EOF may connect again
+    lease.reset();
     socket.shutdown(tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
 }

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "framework/asio.hpp"
+#include "session/detail/address_lease.hpp"
 
 namespace hearth {
 class worker;
@@ -19,7 +20,8 @@ namespace hearth::session::detail {
 /// Serves one connection of the WebSocket port: upgrades it to a WebSocket session (on any path,
 /// or only on `ws_path` when `ws_path_only`), or answers plain HTTP GETs with the gate's static
 /// files, all within the handshake timeout. Runs on worker `w`, which owns `socket`; the
-/// admission taken by the listener is released here unless a session takes it over.
-awaitable<void> serve_ws_port(gate& g, worker& w, asio::ip::tcp::socket socket);
+/// admission taken by the listener is released here unless a session takes it over, and so is
+/// the client address's slot (`lease`, empty when the address is not tracked).
+awaitable<void> serve_ws_port(gate& g, worker& w, asio::ip::tcp::socket socket, address_lease lease);
 
 }  // namespace hearth::session::detail

@@ -47,6 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(o.max_connections >= 1 && o.max_queued_bytes >= 1 && o.max_queued_packets >= 1,
                    "a size limit of 0");
         FUZZ_CHECK(o.rate_limit >= 0 && o.rate_burst >= 0, "a negative rate");
+        FUZZ_CHECK(o.connection_rate_per_address >= 0, "a negative connection rate per address");
+        FUZZ_CHECK(o.connection_burst_per_address == 0 || o.connection_burst_per_address >= 1,
+                   "a connection burst per address in (0, 1)");
         if (o.dictionary) {
             o.dictionary->for_each([](std::uint16_t, std::string_view route) {
                 FUZZ_CHECK(!route.empty() && route.size() <= 255, "a dictionary route out of range");

@@ -95,7 +95,9 @@ void client_seeds() {
     write("gate_options", "all_keys",
           R"({"static_dir":"www","handshake_timeout_ms":10000,"kick_flush_timeout_ms":2000,
 "request_timeout_ms":5000,"max_packet_body":65536,"max_connections":100000,"max_queued_bytes":4194304,
-"max_queued_packets":16384,"rate_limit":10.5,"rate_burst":20,"duplicate_login":"reject_new"})");
+"max_queued_packets":16384,"rate_limit":10.5,"rate_burst":20,"duplicate_login":"reject_new",
+"max_connections_per_address":20,"connection_rate_per_address":5,"connection_burst_per_address":20,
+"trusted_networks":["10.0.0.0/8","2001:db8::/32","::ffff:192.0.2.0/120"],"exempt_loopback":false})");
 
     // gate_connection: handshake + ack + a request, a notify, a heartbeat (split seed first).
     std::string conn = le(0, 4) + handshake + std::string(session::handshake_ack_packet);

@@ -45,3 +45,45 @@ TEST_CASE("gate options: integers built in code count like parsed ones") {
     CHECK(o.max_connections == 10);
     CHECK(o.max_packet_body == 1024);
 }
+
+TEST_CASE("gate options: per-address limits in JSON", "[address_limits]") {
+    const auto d = gate_options::from_json(json::object()).value();
+    CHECK(d.max_connections_per_address == 0);  // off by default
+    CHECK(d.connection_rate_per_address == 0);
+    CHECK(d.exempt_loopback);
+    CHECK(d.trusted_networks.empty());
+
+    const auto o = gate_options::from_json(json::parse(R"({"max_connections_per_address":8,
+        "connection_rate_per_address":2.5,"connection_burst_per_address":10,
+        "trusted_networks":["10.0.0.0/8","::1/128","192.168.0.1"],"exempt_loopback":false})"))
+                       .value();
+    CHECK(o.max_connections_per_address == 8);
+    CHECK(o.connection_rate_per_address == 2.5);
+    CHECK(o.connection_burst_per_address == 10);
+    CHECK(o.trusted_networks == std::vector<std::string>{"10.0.0.0/8", "::1/128", "192.168.0.1"});
+    CHECK_FALSE(o.exempt_loopback);
+
+    const auto message = [](const char* text) {
+        const auto r = gate_options::from_json(json::parse(text));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == std::errc::invalid_argument);
+        return r.error().message;
+    };
+    CHECK(message(R"({"trusted_networks":["10.0.0.0/8","10.0.0.0/33"]})").find("'10.0.0.0/33'") !=
+          std::string::npos);
+    CHECK(message(R"({"trusted_networks":["::1/129"]})").find("'::1/129'") != std::string::npos);
+    CHECK(message(R"({"trusted_networks":["example.com"]})").find("'example.com'") != std::string::npos);
+    CHECK(message(R"({"trusted_networks":"10.0.0.0/8"})").find("array") != std::string::npos);
+    CHECK(message(R"({"trusted_networks":[8]})").find("trusted_networks") != std::string::npos);
+    CHECK(message(R"({"max_connections_per_address":-1})").find("max_connections_per_address") !=
+          std::string::npos);
+    CHECK(message(R"({"max_connections_per_address":1.5})").find("max_connections_per_address") !=
+          std::string::npos);
+    CHECK(message(R"({"connection_rate_per_address":-2})").find("connection_rate_per_address") !=
+          std::string::npos);
+    CHECK(message(R"({"connection_rate_per_address":"5"})").find("connection_rate_per_address") !=
+          std::string::npos);
+    CHECK(message(R"({"connection_burst_per_address":0.5})").find("connection_burst_per_address") !=
+          std::string::npos);
+    CHECK(message(R"({"exempt_loopback":1})").find("exempt_loopback") != std::string::npos);
+}
