@@ -411,17 +411,8 @@ bool connection::take_token() {
     if (o.rate_limit <= 0) return true;
     const double burst = o.rate_burst > 0 ? o.rate_burst : std::max(1.0, o.rate_limit);
     const auto now = clock::now();
-    if (tokens_at_ == clock::time_point{}) {
-        tokens_ = burst;
-    } else {
-        const double dt = std::chrono::duration<double>(now - tokens_at_).count();
-        tokens_ = std::min(burst, tokens_ + dt * o.rate_limit);
-    }
-    tokens_at_ = now;
-    if (tokens_ >= 1) {
-        tokens_ -= 1;
-        return true;
-    }
+    if (!requests_.has_value()) requests_.emplace(burst, now);  // full at the first request
+    if (requests_->take(o.rate_limit, burst, now)) return true;
     gate_.stats().rate_limited.add();
     return false;
 }

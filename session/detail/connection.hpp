@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -28,6 +29,7 @@
 #include "framework/call_context.hpp"
 #include "rpc/error.hpp"
 #include "session/detail/address_lease.hpp"
+#include "session/detail/token_bucket.hpp"
 #include "session/handshake.hpp"
 #include "session/packet.hpp"
 
@@ -232,8 +234,7 @@ class connection : public std::enable_shared_from_this<connection> {
     std::vector<std::pair<std::string, std::string>> sticky_;  // service -> node
     std::vector<std::string> served_;                          // "service@node" addresses that served us
 
-    double tokens_ = 0;
-    clock::time_point tokens_at_{};
+    std::optional<token_bucket> requests_;  // rate_limit: made on the first request or notify
     std::string close_reason_;
     address_lease address_lease_;  // given back when the session closes (run())
 };

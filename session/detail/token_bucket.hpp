@@ -1,7 +1,7 @@
 #pragma once
 // A token bucket: `rate` tokens per second up to `burst`, starting full. The caller passes the
 // time, so tests drive it with any clock. Not thread-safe (one owner). Private to the session
-// module (the per-address connection limit).
+// module (a session's request rate limit, the per-address connection limit).
 
 #include <algorithm>
 #include <chrono>
