@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -132,20 +133,29 @@ int application::impl::run_node(const app_config& cfg, const node_plan& plan) {
         joined = *j;
     }
 
-    signal_watcher signals(n);  // first SIGINT/SIGTERM: graceful stop; second: exit at once
-    n.start();
+    // First SIGINT/SIGTERM: graceful stop; second: exit at once. SIGHUP re-reads the TLS
+    // certificate files (as POST /tls/reload does), for certificate renewal tools that signal.
     std::optional<admin_server> admin;
+    std::atomic<admin_server*> https_admin{nullptr};  // set once the admin endpoint serves HTTPS
+    signal_watcher signals(n, [gate, &https_admin] {
+        // reload_tls logs success and failure itself.
+        if (gate && gate->tls()) (void)gate->reload_tls();
+        if (auto* a = https_admin.load()) (void)a->reload_tls();
+    });
+    n.start();
     if (plan.admin) {
         admin_config ac;
         ac.address = plan.admin->address;
         ac.port = plan.admin->port;
         ac.token = plan.admin->token;
         ac.open_reads = plan.admin->open_reads;
+        ac.tls = plan.admin->tls;
         admin.emplace(n, ac);
         if (joined) cluster::register_admin_routes(*admin, *joined, cfg.cluster_file);
         if (gate) session::register_admin_routes(*admin, *gate);
         try {
             admin->start();
+            if (admin->tls()) https_admin.store(&*admin);
         } catch (const std::exception& e) {
             n.stop();
             return fail("the admin endpoint cannot listen on " + ac.address + ":" + std::to_string(ac.port) +
@@ -156,8 +166,10 @@ int application::impl::run_node(const app_config& cfg, const node_plan& plan) {
     if (gate && !gate->wait_listening(listen_limit)) {
         const auto& o = gate->options();
         n.stop();
-        return fail("the gate cannot listen on " + o.host + " (tcp_port " + std::to_string(o.tcp_port) +
-                        ", ws_port " + std::to_string(o.ws_port) + "): " + gate->listen_error(),
+        return fail("the gate cannot start (host " + o.host + ", tcp_port " + std::to_string(o.tcp_port) +
+                        ", ws_port " + std::to_string(o.ws_port) + ", tls_port " +
+                        std::to_string(o.tls_port) + ", wss_port " + std::to_string(o.wss_port) +
+                        "): " + gate->listen_error(),
                     exit_runtime);
     }
     if (admin) std::cout << "admin " << admin->url() << "\n";
@@ -169,6 +181,8 @@ int application::impl::run_node(const app_config& cfg, const node_plan& plan) {
     if (gate) {
         if (!gate->tcp_url().empty()) std::cout << gate->tcp_url() << "\n";
         if (!gate->ws_url().empty()) std::cout << gate->ws_url() << "\n" << gate->http_url() << "\n";
+        if (!gate->tls_url().empty()) std::cout << gate->tls_url() << "\n";
+        if (!gate->wss_url().empty()) std::cout << gate->wss_url() << "\n" << gate->https_url() << "\n";
     }
     for (const auto& hook : ready_hooks) hook(n);
     std::cout << "ready " << plan.name << "\n" << std::flush;

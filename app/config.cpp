@@ -128,7 +128,7 @@ struct checker {
 
     std::optional<admin_settings> admin(const json& v) {
         if (!object(v, "admin")) return std::nullopt;
-        unknown_keys(v, "admin", {"address", "port", "token", "open_reads"});
+        unknown_keys(v, "admin", {"address", "port", "token", "open_reads", "tls"});
         admin_settings a;
         if (v.contains("address")) {
             if (!v["address"].is_string() || !ip_literal(v["address"].get<std::string>()))
@@ -149,6 +149,12 @@ struct checker {
                 add("'admin.open_reads' must be true or false (it is " + v["open_reads"].dump() + ").");
             else
                 a.open_reads = v["open_reads"].get<bool>();
+        }
+        if (v.contains("tls")) {
+            if (auto t = tls_options::from_json(v["tls"], "admin option 'tls'"))
+                a.tls = std::move(*t);
+            else
+                add(t.error().message);
         }
         return a;
     }
@@ -396,6 +402,11 @@ json app_config::to_public_json() const {
                           {"port", plan.admin->port},
                           {"token", plan.admin->token.empty() ? "" : "***"},
                           {"open_reads", plan.admin->open_reads}};
+        if (plan.admin && plan.admin->tls.enabled())
+            n["admin"]["tls"] = {{"certificate_chain_file", plan.admin->tls.certificate_chain_file},
+                                 {"private_key_file", plan.admin->tls.private_key_file},
+                                 {"client_ca_file", plan.admin->tls.ca_file},
+                                 {"min_version", plan.admin->tls.min_version}};
         nodes_json[name] = std::move(n);
     }
     out["nodes"] = std::move(nodes_json);

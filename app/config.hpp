@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/config.hpp"
+#include "framework/tls.hpp"
 #include "rpc/basic_result.hpp"
 
 namespace hearth::app {
@@ -43,6 +44,7 @@ struct admin_settings {
     std::uint16_t port = 0;  ///< 0: any free port
     std::string token;       ///< empty: mutating routes are refused
     bool open_reads = false;
+    tls_options tls;  ///< HTTPS when enabled ("tls" block, same shape as the gate's)
 };
 
 /// One node as it will run.

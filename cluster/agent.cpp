@@ -117,7 +117,7 @@ awaitable<void> agent::run(tcp::socket socket) {
     if (!ok) {
         owner_.count_handshake_failure(errc::handshake_timeout);
         log_->warn("handshake from {} did not complete within {} ms", remote_, limit.count());
-        co_await detail::send_reject(link_.socket(), errc::handshake_timeout,
+        co_await detail::send_reject(link_.stream(), errc::handshake_timeout,
                                      "The handshake did not complete in time.");
     }
     if (!ok || !*ok || owner_.stopping()) co_return;
@@ -125,7 +125,7 @@ awaitable<void> agent::run(tcp::socket socket) {
         // A reload removed the peer while its handshake ran.
         const std::string why =
             "Node '" + peer_ + "' is no longer in the configuration of node '" + node_.name() + "'.";
-        co_await detail::send_reject(link_.socket(), errc::unknown_node, why);
+        co_await detail::send_reject(link_.stream(), errc::unknown_node, why);
         co_return;
     }
     const detail::link_timing timing{cfg->heartbeat, peer_heartbeat_, owner_.options().silent_intervals};
@@ -141,13 +141,21 @@ awaitable<void> agent::run(tcp::socket socket) {
 awaitable<void> agent::refuse(errc code, std::string why, spdlog::level::level_enum level) {
     owner_.count_handshake_failure(code);
     log_->log(level, "handshake from {} failed: {}", remote_, why);
-    co_await detail::send_reject(link_.socket(), code, why);
+    co_await detail::send_reject(link_.stream(), code, why);
 }
 
 awaitable<bool> agent::handshake() {
     auto cfg = owner_.config_snapshot();
     const auto self_name = node_.name();
-    auto& socket = link_.socket();
+    auto& socket = link_.stream();
+    if (auto tls = owner_.tls()) {
+        // TLS first (protocol.md 1.1): a peer without a certificate of the cluster CA fails here,
+        // with a TLS alert (no reject frame can reach a peer that does not speak our TLS).
+        if (auto ec = co_await socket.start_tls(tls->server, true)) {
+            owner_.count_tls_failure(ec, "a peer at " + remote_);
+            co_return false;
+        }
+    }
     link_.decoder().set_max_frame(cfg->max_frame);
     challenge_frame c;
     c.time = detail::wire_time(clock::now());
@@ -194,6 +202,16 @@ awaitable<bool> agent::handshake() {
                    std::string(hello->sender_node).substr(0, 64), ok.error().message);
         const std::string text = ok.error().message;
         co_await detail::send_reject(socket, code, text);
+        co_return false;
+    }
+    // Under TLS the certificate must name the node the hello claims to be: the cluster CA's
+    // signature alone would let any node impersonate any other.
+    if (socket.is_tls() && !socket.peer_certificate_names(hello->sender_node)) {
+        co_await refuse(errc::certificate_mismatch,
+                        "The certificate of the peer at " + remote_ + " does not name node '" +
+                            std::string(hello->sender_node).substr(0, 64) +
+                            "', which its hello claims to be.",
+                        spdlog::level::warn);
         co_return false;
     }
     // The hello's stamps answer the challenge: the first estimate of the connector's clock,

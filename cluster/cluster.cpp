@@ -69,6 +69,7 @@ cluster::cluster(private_tag, node& n, cluster_options options)
     : node_(n),
       options_(std::move(options)),
       log_(n.make_logger("cluster")),
+      tls_log_(options_.log_interval),
       shutdown_wakeup_(n.worker_at(0).executor()) {
     auto& m = n.metrics();
     misaddressed_ = &m.counter("hearth_cluster_misaddressed_frames_total",
@@ -137,11 +138,17 @@ outcome<void> cluster::start(cluster_config config) {
         return failure{
             errc::bad_config,
             "Node '" + node_.name() + "' is not in the configuration of cluster '" + config.cluster + "'."};
+    auto tls = load_tls(config.tls);
+    if (!tls) return std::move(tls).error();
     codec_ = config.codec;
     {
         std::lock_guard lock(config_mutex_);
         config_ = std::make_shared<const cluster_config>(config);
+        tls_ = std::move(*tls);
     }
+    if (tls_)
+        log_->info("cluster links use TLS: this node presents {} (SHA-256 {}), valid until {}",
+                   tls_->server->subject(), tls_->server->fingerprint_sha256(), tls_->server->not_after());
     {
         std::unique_lock lock(senders_mutex_);
         for (auto& [name, address] : config.nodes) {
@@ -339,6 +346,47 @@ void cluster::count_misaddressed() noexcept {
     misaddressed_->add();
 }
 
+std::shared_ptr<const cluster::link_tls> cluster::tls() const {
+    std::lock_guard lock(config_mutex_);
+    return tls_;
+}
+
+outcome<std::shared_ptr<const cluster::link_tls>> cluster::load_tls(const tls_options& o) const {
+    if (!o.enabled()) return std::shared_ptr<const link_tls>();
+    // "{node}" in the file names stands for this node's name: one cluster file for every node.
+    const auto for_this_node = [&](std::string path) {
+        for (auto at = path.find("{node}"); at != std::string::npos; at = path.find("{node}", at))
+            path.replace(at, 6, node_.name());
+        return path;
+    };
+    tls_options mine = o;
+    mine.certificate_chain_file = for_this_node(o.certificate_chain_file);
+    mine.private_key_file = for_this_node(o.private_key_file);
+    try {
+        auto t = std::make_shared<link_tls>();
+        t->server = std::make_shared<const tls_context>(mine, tls_context::role::server);
+        t->client = std::make_shared<const tls_context>(mine, tls_context::role::client);
+        return std::shared_ptr<const link_tls>(std::move(t));
+    } catch (const std::exception& e) {
+        return failure{errc::bad_config, "Cluster TLS of node '" + node_.name() + "': " + e.what()};
+    }
+}
+
+void cluster::count_tls_failure(const boost::system::error_code& ec, std::string_view who) {
+    const auto reason = tls_error_reason(ec);
+    node_.metrics()
+        .counter("hearth_cluster_tls_errors_total", "TLS handshakes of cluster links that failed, by reason.",
+                 {{"reason", std::string(reason)}})
+        .add();
+    count_handshake_failure(errc::handshake_failed);
+    std::lock_guard lock(tls_log_mutex_);
+    if (tls_log_.allow())
+        log_->warn("TLS handshake with {} failed ({}): {}{}", who, reason, ec.message(),
+                   tls_log_.suppressed()
+                       ? " (" + std::to_string(tls_log_.suppressed()) + " more since the last line)"
+                       : std::string());
+}
+
 void cluster::count_handshake_failure(errc why) {
     handshake_failures_->add();
     node_.metrics()
@@ -431,11 +479,28 @@ outcome<config_diff> cluster::reload(const cluster_config& next, bool dry_run) {
                                              "' is not in it; the running configuration stays."};
     auto current = config_snapshot();
     auto d = diff(*current, next);
-    if (dry_run || d.empty()) return d;
+    if (dry_run) return d;
+    // The certificate files are read again on every reload, changed configuration or not: a
+    // renewed certificate under the same file name is picked up by new links (links already up
+    // keep theirs). A file that does not load fails the reload and changes nothing.
+    auto tls = load_tls(next.tls);
+    if (!tls) return failure{errc::bad_config, tls.error().message + " The running configuration stays."};
+    if (*tls) {
+        std::lock_guard lock(config_mutex_);
+        const bool renewed =
+            !tls_ || tls_->server->fingerprint_sha256() != (*tls)->server->fingerprint_sha256();
+        tls_ = *tls;
+        if (renewed)
+            log_->info("reload: cluster links now present {} (SHA-256 {}), valid until {}",
+                       tls_->server->subject(), tls_->server->fingerprint_sha256(),
+                       tls_->server->not_after());
+    }
+    if (d.empty()) return d;
 
     {
         std::lock_guard lock(config_mutex_);
         config_ = std::make_shared<const cluster_config>(next);
+        tls_ = std::move(*tls);
     }
     codec_ = next.codec;
     std::vector<std::shared_ptr<sender>> gone, fresh;

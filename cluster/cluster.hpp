@@ -34,9 +34,11 @@
 #include "cluster/membership.hpp"
 #include "cluster/options.hpp"
 #include "cluster/outcome.hpp"
+#include "framework/log.hpp"
 #include "framework/node.hpp"
 #include "framework/remote_transport.hpp"
 #include "framework/string_hash.hpp"
+#include "framework/tls.hpp"
 #include "framework/wakeup.hpp"
 
 namespace spdlog {
@@ -144,6 +146,18 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     std::vector<std::string> nodes_hosting(std::string_view service) const override;
 
     // ---- used by sender and agent ------------------------------------------------------------
+    /// This node's TLS contexts for cluster links (config().tls with "{node}" replaced by this
+    /// node's name): `server` for the agents, `client` for the senders. Null when links are
+    /// plain. Replaced whole by start() and by every applied reload (the files are read again);
+    /// a link keeps the contexts it was made with. Any thread.
+    struct link_tls {
+        std::shared_ptr<const tls_context> server;
+        std::shared_ptr<const tls_context> client;
+    };
+    std::shared_ptr<const link_tls> tls() const;
+    /// A TLS handshake of a link failed: counted in hearth_cluster_tls_errors_total{reason}
+    /// (tls_error_reason) and logged at most once per log_interval.
+    void count_tls_failure(const boost::system::error_code& ec, std::string_view who);
     spdlog::logger& log() noexcept { return *log_; }
     void count_misaddressed() noexcept;
     void count_handshake_failure(errc why);
@@ -172,8 +186,15 @@ class cluster final : public remote_transport, public std::enable_shared_from_th
     std::shared_ptr<spdlog::logger> log_;
     hearth::cluster::membership membership_;
 
+    /// Loads this node's link contexts from `o` (nullptr when `o` is off); failure: bad_config
+    /// with tls_context's sentence naming the file.
+    outcome<std::shared_ptr<const link_tls>> load_tls(const tls_options& o) const;
+
     mutable std::mutex config_mutex_;
     std::shared_ptr<const cluster_config> config_;
+    std::shared_ptr<const link_tls> tls_;  // guarded by config_mutex_
+    std::mutex tls_log_mutex_;
+    log_throttle tls_log_;  // guarded by tls_log_mutex_
     std::atomic<rpc::codec> codec_{rpc::codec::json};
     std::mutex reload_mutex_;
 

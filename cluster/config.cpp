@@ -113,17 +113,27 @@ nlohmann::json cluster_config::to_public_json() const {
     auto& n = doc["nodes"] = nlohmann::json::object();
     for (const auto& [name, addr] : nodes)
         n[name] = addr ? nlohmann::json(addr->to_string()) : nlohmann::json();
+    if (tls.enabled()) {
+        // File names only: the passphrase itself is never in the configuration.
+        auto& t = doc["tls"];
+        t["certificate_chain_file"] = tls.certificate_chain_file;
+        t["private_key_file"] = tls.private_key_file;
+        t["ca_file"] = tls.ca_file;
+        t["min_version"] = tls.min_version;
+        if (!tls.passphrase_env.empty()) t["passphrase_env"] = tls.passphrase_env;
+        if (!tls.ciphers.empty()) t["ciphers"] = tls.ciphers;
+    }
     return doc;
 }
 
 outcome<cluster_config> parse_config(const nlohmann::json& doc) {
     if (!doc.is_object()) return bad("the document must be a JSON object.");
-    static constexpr std::string_view known[] = {"cluster",   "secret",       "codec",
-                                                 "max_frame", "heartbeat_ms", "nodes"};
+    static constexpr std::string_view known[] = {"cluster",      "secret", "codec", "max_frame",
+                                                 "heartbeat_ms", "nodes",  "tls"};
     for (const auto& item : doc.items()) {
         if (std::find(std::begin(known), std::end(known), item.key()) == std::end(known))
             return bad("unknown key " + in_quotes(item.key()) +
-                       " (expected cluster, secret, codec, max_frame, heartbeat_ms, nodes).");
+                       " (expected cluster, secret, codec, max_frame, heartbeat_ms, nodes, tls).");
     }
 
     cluster_config cfg;
@@ -167,6 +177,17 @@ outcome<cluster_config> parse_config(const nlohmann::json& doc) {
             return bad("'heartbeat_ms' must be an integer in " + std::to_string(min_heartbeat.count()) +
                        ".." + std::to_string(max_heartbeat.count()) + ".");
         cfg.heartbeat = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
+    }
+
+    if (const auto tls = doc.find("tls"); tls != doc.end()) {
+        auto t = tls_options::from_json(*tls, "cluster option 'tls'", "ca_file");
+        if (!t) return bad(t.error().message);
+        // Both ends of a link verify the other: without a CA nobody could be verified.
+        if (t->ca_file.empty())
+            return bad(
+                "the cluster option 'tls' needs 'ca_file' (the cluster CA that signs every node's "
+                "certificate).");
+        cfg.tls = std::move(*t);
     }
 
     const auto nodes = doc.find("nodes");
@@ -221,7 +242,7 @@ outcome<cluster_config> load_config(const std::string& path) {
 
 bool config_diff::empty() const noexcept {
     return added.empty() && removed.empty() && changed.empty() && !cluster_changed && !secret_changed &&
-           !codec_changed && !max_frame_changed && !heartbeat_changed;
+           !codec_changed && !max_frame_changed && !heartbeat_changed && !tls_changed;
 }
 
 nlohmann::json config_diff::to_json() const {
@@ -256,6 +277,7 @@ nlohmann::json config_diff::to_json() const {
     doc["codec_changed"] = codec_changed;
     doc["max_frame_changed"] = max_frame_changed;
     doc["heartbeat_changed"] = heartbeat_changed;
+    doc["tls_changed"] = tls_changed;
     return doc;
 }
 
@@ -266,6 +288,7 @@ config_diff diff(const cluster_config& from, const cluster_config& to) {
     d.codec_changed = from.codec != to.codec;
     d.max_frame_changed = from.max_frame != to.max_frame;
     d.heartbeat_changed = from.heartbeat != to.heartbeat;
+    d.tls_changed = from.tls != to.tls;
     // Both maps are sorted by name: one merge pass yields every list already sorted.
     auto a = from.nodes.begin();
     auto b = to.nodes.begin();

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/outcome.hpp"
+#include "framework/tls.hpp"
 #include "rpc/codec.hpp"
 
 namespace hearth::cluster {
@@ -61,6 +62,11 @@ struct cluster_config {
     /// Name → address (nullopt = known but offline). Names are valid_node_name(); no two online
     /// nodes share an address.
     std::map<std::string, std::optional<endpoint>, std::less<>> nodes;
+    /// Cluster links over mutually authenticated TLS when enabled (JSON "tls": the shape of
+    /// framework/tls.hpp's tls_options, the CA key being "ca_file", which is required). In
+    /// certificate_chain_file and private_key_file, "{node}" stands for each node's own name,
+    /// so one file serves every node ("certs/{node}.pem"). Off by default.
+    tls_options tls;
 
     bool contains(std::string_view node) const { return nodes.find(node) != nodes.end(); }
     /// The node's address; nullopt when the node is unknown or offline.
@@ -111,6 +117,9 @@ struct config_diff {
     bool codec_changed = false;
     bool max_frame_changed = false;
     bool heartbeat_changed = false;
+    /// The "tls" block changed. Links already up keep the TLS state they were made with; new
+    /// links use the new one (the files are re-read on every applied reload anyway).
+    bool tls_changed = false;
 
     /// True when applying the diff would change nothing at all.
     bool empty() const noexcept;

@@ -43,8 +43,10 @@ constexpr error_entry<errc> codes[] = {
     {errc::connect_failed, "connect_failed", "The peer's address could not be resolved or connected to."},
     {errc::link_closed, "link_closed",
      "The link was closed by the peer, by a failed read or write, or by this node."},
+    {errc::certificate_mismatch, "certificate_mismatch",
+     "The peer's TLS certificate does not name the node it claims to be.", handshake},
 };
-static_assert(std::size(codes) == static_cast<std::size_t>(errc::link_closed), "one row per errc");
+static_assert(std::size(codes) == static_cast<std::size_t>(errc::certificate_mismatch), "one row per errc");
 
 constexpr error_entry<condition> conditions[] = {
     {condition::handshake_failure, "handshake_failure", "The peer could not be admitted to the cluster."},

@@ -29,6 +29,9 @@ enum class errc {
     misaddressed,        ///< a frame named another node or an old incarnation of this one
     connect_failed,      ///< the peer's address did not resolve or refused the connection (local only)
     link_closed,         ///< the peer closed the link, a read or write failed, or this node closed it
+    /// Cluster TLS: the peer's certificate (verified against the cluster CA) does not name the
+    /// node it claims to be (its hello's sender) or the node this sender dialled.
+    certificate_mismatch,
 };
 
 /// Groups of errc, tested with `ec == condition::handshake_failure` (the Beast manner): a
@@ -37,7 +40,8 @@ enum class errc {
 /// misaddressed) match neither.
 enum class condition {
     /// The peer could not be admitted: handshake_failed, wrong_cluster, wrong_target,
-    /// unknown_node, bad_signature, version_mismatch, codec_mismatch, handshake_timeout.
+    /// unknown_node, bad_signature, version_mismatch, codec_mismatch, handshake_timeout,
+    /// certificate_mismatch.
     handshake_failure = 1,
     /// The peer's bytes break the frame protocol: frame_too_large, unknown_frame_type,
     /// malformed_frame, unexpected_frame.

@@ -12,6 +12,7 @@
 #include "cluster/detail/link_io.hpp"
 #include "cluster/handshake.hpp"
 #include "framework/metrics.hpp"
+#include "framework/tls.hpp"
 
 namespace hearth::cluster {
 
@@ -397,6 +398,24 @@ awaitable<outcome<void>> sender::handshake(const endpoint& target) {
     set_state(link_state::handshaking);
     boost::system::error_code ignored;
     link_.socket().set_option(tcp::no_delay(true), ignored);
+    if (auto tls = owner_.tls()) {
+        // TLS first (protocol.md 1.1): the peer proves it holds a certificate of the cluster CA
+        // that names the node we dialled; the HMAC handshake then runs inside.
+        if (auto ec = co_await link_.stream().start_tls(tls->client, false)) {
+            owner_.count_tls_failure(ec, "node '" + peer_ + "' at " + target.to_string());
+            co_return failure{errc::handshake_failed, "The TLS handshake with node '" + peer_ + "' at " +
+                                                          target.to_string() + " failed (" +
+                                                          std::string(tls_error_reason(ec)) +
+                                                          "): " + ec.message() + "."};
+        }
+        if (!link_.stream().peer_certificate_names(peer_)) {
+            const std::string why =
+                "The certificate presented at " + target.to_string() + " does not name node '" + peer_ + "'.";
+            owner_.count_handshake_failure(errc::certificate_mismatch);
+            co_await detail::send_reject(link_.stream(), errc::certificate_mismatch, why);
+            co_return failure{errc::certificate_mismatch, why};
+        }
+    }
 
     const auto cfg = owner_.config_snapshot();
     link_.decoder().reset();
@@ -458,7 +477,7 @@ awaitable<outcome<void>> sender::connect(const endpoint& target,
 
 // The acceptor's challenge: its nonce, and its clock's first stamp.
 awaitable<outcome<nonce>> sender::read_challenge(const endpoint& target) {
-    auto f = co_await detail::read_frame(link_.socket(), link_.decoder());
+    auto f = co_await detail::read_frame(link_.stream(), link_.decoder());
     if (!f)
         co_return handshake_read_failure(
             f.error(), "Reading the challenge from " + target.to_string() + " failed: " + f.error().message);
@@ -472,7 +491,7 @@ awaitable<outcome<nonce>> sender::read_challenge(const endpoint& target) {
     if (auto ok = check_challenge(*c); !ok) {
         // Not counted: the acceptor speaks another version; it learns why from the reject.
         const std::string why = ok.error().message;
-        co_await detail::send_reject(link_.socket(), errc::version_mismatch, why);
+        co_await detail::send_reject(link_.stream(), errc::version_mismatch, why);
         co_return failure{errc::version_mismatch, why};
     }
     link_.peer_clock().on_stamps(time_stamps{0, 0, c->time}, detail::wire_time(clock::now()));
@@ -511,7 +530,7 @@ awaitable<outcome<void>> sender::write_hello(const endpoint& target, const hello
     frame f = hello;
     if (auto e = encode(f, out); !e)
         co_return failure{e.error().code, "Cannot encode the hello: " + e.error().message};
-    if (auto ec = co_await detail::write_all(link_.socket(), out))
+    if (auto ec = co_await detail::write_all(link_.stream(), out))
         co_return failure{errc::handshake_failed,
                           "Writing the hello to " + target.to_string() + " failed: " + ec.message() + "."};
     co_return outcome<void>{};
@@ -521,7 +540,7 @@ awaitable<outcome<void>> sender::write_hello(const endpoint& target, const hello
 // success the link's parameters are taken from it and membership hears that the peer is up.
 awaitable<outcome<void>> sender::read_welcome(const endpoint& target, const hello_frame& hello,
                                               const nonce& challenge, const cluster_config& cfg) {
-    auto f = co_await detail::read_frame(link_.socket(), link_.decoder());
+    auto f = co_await detail::read_frame(link_.stream(), link_.decoder());
     if (!f)
         co_return handshake_read_failure(
             f.error(), "Reading the welcome from " + target.to_string() + " failed: " + f.error().message);
@@ -555,7 +574,7 @@ awaitable<failure> sender::refuse(failure why) {
     // check_welcome's failures are cluster codes; anything else is reported as handshake_failed.
     const auto code = errc_of(why.code).value_or(errc::handshake_failed);
     owner_.count_handshake_failure(code);
-    co_await detail::send_reject(link_.socket(), code, why.message);
+    co_await detail::send_reject(link_.stream(), code, why.message);
     co_return why;
 }
 

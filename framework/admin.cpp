@@ -1,3 +1,9 @@
+// GCC 12 reports a false -Wmismatched-new-delete inside Asio's recycling allocator when the
+// SSL stream's operations are instantiated here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include "framework/admin.hpp"
 
 #include <unistd.h>
@@ -12,6 +18,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "framework/constant_time.hpp"
 #include "framework/log.hpp"
@@ -203,6 +210,10 @@ struct admin_server::impl {
     explicit impl(asio::io_context& ctx) : acceptor(ctx) {}
     tcp::acceptor acceptor;
     std::shared_ptr<spdlog::logger> log;
+    // HTTPS: replaced whole by reload_tls(); each connection takes the current one.
+    mutable std::mutex tls_mutex;
+    std::shared_ptr<const tls_context> tls;            // guarded by tls_mutex
+    log_throttle tls_errors{std::chrono::seconds(5)};  // accept loop's strand only
 };
 
 admin_server::admin_server(node& n, admin_config config)
@@ -216,7 +227,7 @@ admin_server::admin_server(node& n, admin_config config)
 admin_server::~admin_server() = default;
 
 std::string admin_server::url() const {
-    return "http://" + config_.address + ":" + std::to_string(port());
+    return (config_.tls.enabled() ? "https://" : "http://") + config_.address + ":" + std::to_string(port());
 }
 
 void admin_server::add_route(std::string method, std::string pattern, bool mutating, handler h) {
@@ -325,20 +336,39 @@ namespace {
 /// until the client's EOF (or the deadline), so that unread input (a body we refused, a request
 /// pipelined behind it) does not make the kernel reset the connection and discard the
 /// response before the client has read it.
-awaitable<void> linger_close(beast::tcp_stream& stream, std::chrono::milliseconds deadline) {
-    beast::error_code ec;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+/// Ends a connection's sending side: TLS close_notify (RFC 8446 section 6.1, bounded by
+/// `deadline`), then the TCP half-close.
+awaitable<void> shutdown_send(beast::tcp_stream& stream, std::chrono::milliseconds, beast::error_code& ec) {
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return;
+}
+awaitable<void> shutdown_send(tls_stream& stream, std::chrono::milliseconds deadline, beast::error_code& ec) {
+    // Only our close_notify: do not wait for the client's (clients often just close).
+    SSL_set_shutdown(stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
+    beast::get_lowest_layer(stream).expires_after(deadline);
+    auto [sec] = co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    (void)sec;
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+template <class Stream>
+awaitable<void> linger_close(Stream& stream, std::chrono::milliseconds deadline) {
+    beast::error_code ec;
+    co_await shutdown_send(stream, deadline, ec);
     if (!ec) {
-        stream.expires_after(deadline);
+        beast::get_lowest_layer(stream).expires_after(deadline);
         char sink[16 * 1024];
         for (;;) {
-            auto [rec, n] =
-                co_await stream.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+            // The raw bytes, also under TLS: they are only discarded, after our close_notify.
+            auto [rec, n] = co_await beast::get_lowest_layer(stream).async_read_some(
+                asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
             (void)n;
             if (rec) break;
         }
     }
-    stream.socket().close(ec);
+    beast::get_lowest_layer(stream).socket().close(ec);
 }
 
 /// What the connection sends for an error found before dispatch().
@@ -359,15 +389,15 @@ bool quiet_end(const beast::error_code& ec) {
 /// One HTTP/1.1 connection (RFC 9110/9112): requests in order, keep-alive unless either side
 /// says close, `Expect: 100-continue`, limits and a timeout per request. Beast frames the
 /// messages (Content-Length, chunked Transfer-Encoding, and refusing both at once).
-awaitable<void> serve_connection(admin_server& server, tcp::socket socket, admin_config config) {
-    beast::tcp_stream stream(std::move(socket));
+template <class Stream>
+awaitable<void> serve_connection(admin_server& server, Stream& stream, const admin_config& config) {
     beast::flat_buffer buffer;
     bool linger = false;  // we close after a response: read the client's leftovers first
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(config.max_body);
         parser.header_limit(static_cast<std::uint32_t>(config.max_header));
-        stream.expires_after(config.request_timeout);
+        beast::get_lowest_layer(stream).expires_after(config.request_timeout);
         auto [ec, n] =
             co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)n;
@@ -401,7 +431,7 @@ awaitable<void> serve_connection(admin_server& server, tcp::socket socket, admin
                     if (cec) break;
                 }
                 if (!parser.is_done()) {
-                    stream.expires_after(config.request_timeout);
+                    beast::get_lowest_layer(stream).expires_after(config.request_timeout);
                     auto [bec, bn] = co_await http::async_read(stream, buffer, parser,
                                                                asio::as_tuple(asio::use_awaitable));
                     (void)bn;
@@ -443,7 +473,7 @@ awaitable<void> serve_connection(admin_server& server, tcp::socket socket, admin
             out.prepare_payload();
             if (head) out.body().clear();  // HEAD: the GET's header fields (Content-Length too), no body
         }
-        stream.expires_after(config.request_timeout);
+        beast::get_lowest_layer(stream).expires_after(config.request_timeout);
         auto [wec, wn] = co_await http::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
         (void)wn;
         if (wec) break;
@@ -458,12 +488,42 @@ awaitable<void> serve_connection(admin_server& server, tcp::socket socket, admin
         co_return;
     }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+    co_await shutdown_send(
+        stream, std::min<std::chrono::milliseconds>(config.request_timeout, std::chrono::seconds(2)),
+        ignored);
+    beast::get_lowest_layer(stream).socket().close(ignored);
+}
+
+awaitable<void> serve_plain(admin_server& server, tcp::socket socket, admin_config config) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve_connection(server, stream, config);
+}
+
+/// HTTPS: the TLS handshake under request_timeout, then the same HTTP exchange. A failed
+/// handshake (scanner, wrong CA, TLS 1.1) is logged at most once per 5 s.
+awaitable<void> serve_tls(admin_server& server, tcp::socket socket, admin_config config,
+                          std::shared_ptr<const tls_context> tls, log_throttle& throttle,
+                          std::shared_ptr<spdlog::logger> log) {
+    tls_stream stream(beast::tcp_stream(std::move(socket)), tls->native());
+    beast::get_lowest_layer(stream).expires_after(config.request_timeout);
+    auto [ec] =
+        co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+        // The throttle belongs to the accept loop's worker, which this coroutine runs on.
+        if (throttle.allow())
+            log->warn("admin TLS handshake failed ({}): {}{}", tls_error_reason(ec), ec.message(),
+                      throttle.suppressed()
+                          ? " (" + std::to_string(throttle.suppressed()) + " more since the last line)"
+                          : std::string());
+        beast::error_code ignored;
+        beast::get_lowest_layer(stream).socket().close(ignored);
+        co_return;
+    }
+    co_await serve_connection(server, stream, config);
 }
 
 awaitable<void> accept_loop(admin_server& server, tcp::acceptor& acceptor, admin_config config,
-                            std::shared_ptr<spdlog::logger> log) {
+                            std::shared_ptr<spdlog::logger> log, log_throttle& throttle) {
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -471,16 +531,27 @@ awaitable<void> accept_loop(admin_server& server, tcp::acceptor& acceptor, admin
             log->warn("admin accept failed: {}", ec.message());
             continue;
         }
-        asio::co_spawn(acceptor.get_executor(), serve_connection(server, std::move(socket), config),
-                       [log](std::exception_ptr e) {
-                           if (e) log->warn("admin connection failed: {}", describe(e));
-                       });
+        const auto on_end = [log](std::exception_ptr e) {
+            if (e) log->warn("admin connection failed: {}", describe(e));
+        };
+        if (auto tls = server.tls())
+            asio::co_spawn(acceptor.get_executor(),
+                           serve_tls(server, std::move(socket), config, std::move(tls), throttle, log),
+                           on_end);
+        else
+            asio::co_spawn(acceptor.get_executor(), serve_plain(server, std::move(socket), config), on_end);
     }
 }
 
 }  // namespace
 
 void admin_server::start() {
+    if (config_.tls.enabled()) {
+        // Throws std::runtime_error naming the file (tls_context) before anything listens.
+        auto context = std::make_shared<const tls_context>(config_.tls, tls_context::role::server);
+        std::lock_guard lock(impl_->tls_mutex);
+        impl_->tls = std::move(context);
+    }
     auto address = asio::ip::make_address(config_.address);
     tcp::endpoint ep(address, config_.port);
     auto& acc = impl_->acceptor;
@@ -490,10 +561,35 @@ void admin_server::start() {
     acc.listen();
     port_.store(acc.local_endpoint().port());
     auto log = impl_->log;
-    asio::co_spawn(acc.get_executor(), accept_loop(*this, acc, config_, log), [log](std::exception_ptr e) {
-        if (e) log->error("admin accept loop failed: {}", describe(e));
-    });
+    asio::co_spawn(acc.get_executor(), accept_loop(*this, acc, config_, log, impl_->tls_errors),
+                   [log](std::exception_ptr e) {
+                       if (e) log->error("admin accept loop failed: {}", describe(e));
+                   });
     log->info("admin endpoint listening on {}", url());
+}
+
+std::shared_ptr<const tls_context> admin_server::tls() const {
+    std::lock_guard lock(impl_->tls_mutex);
+    return impl_->tls;
+}
+
+rpc::outcome<std::string> admin_server::reload_tls() {
+    if (!config_.tls.enabled())
+        return rpc::failure{std::make_error_code(std::errc::operation_not_supported),
+                            "The admin endpoint does not serve HTTPS."};
+    std::shared_ptr<const tls_context> fresh;
+    try {
+        fresh = std::make_shared<const tls_context>(config_.tls, tls_context::role::server);
+    } catch (const std::exception& e) {
+        impl_->log->error("admin TLS reload failed, the previous certificate stays: {}", e.what());
+        return rpc::failure{std::make_error_code(std::errc::invalid_argument), e.what()};
+    }
+    std::string fingerprint = fresh->fingerprint_sha256();
+    impl_->log->info("admin TLS reloaded, now presenting {} (SHA-256 {}), valid until {}", fresh->subject(),
+                     fingerprint, fresh->not_after());
+    std::lock_guard lock(impl_->tls_mutex);
+    impl_->tls = std::move(fresh);
+    return fingerprint;
 }
 
 void admin_server::stop() {

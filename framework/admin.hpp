@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/asio.hpp"
+#include "framework/tls.hpp"
 
 namespace hearth {
 
@@ -42,6 +43,10 @@ struct admin_config {
     std::size_t max_header = 8 << 10;
     std::chrono::milliseconds request_timeout{10000};  ///< a slow client is closed after this
     unsigned worker = 0;                               ///< the worker the server runs on
+    /// HTTPS: the certificate, key and policy (framework/tls.hpp; `ca_file` requires client
+    /// certificates). Off (plain HTTP) when `tls.enabled()` is false. The TLS handshake counts
+    /// against request_timeout.
+    tls_options tls;
 };
 
 struct admin_request {
@@ -99,8 +104,15 @@ class admin_server {
 
     std::uint16_t port() const noexcept { return port_.load(); }
     const admin_config& config() const noexcept { return config_; }
-    /// "http://127.0.0.1:PORT"
+    /// "http://127.0.0.1:PORT", or "https://127.0.0.1:PORT" with TLS
     std::string url() const;
+    /// Reads config().tls's files again and presents the new certificate to every new
+    /// connection (open ones keep theirs). Returns its SHA-256 fingerprint, or a failure
+    /// (std::errc::invalid_argument naming the file, the old certificate staying;
+    /// std::errc::operation_not_supported without TLS). Any thread, after start().
+    rpc::outcome<std::string> reload_tls();
+    /// The certificate served now; null without TLS or before start(). Any thread.
+    std::shared_ptr<const tls_context> tls() const;
 
     /// Answers one parsed request (exposed for tests and for the connection code). HEAD runs
     /// the GET route (the connection sends no body); OPTIONS answers 204 with `Allow`.

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <exception>
 #include <thread>
 
 #include <spdlog/logger.h>
@@ -14,11 +15,24 @@
 namespace hearth {
 
 struct signal_watcher::impl {
-    explicit impl(node& n) : owner(n), signals(io, SIGINT, SIGTERM) {}
+    impl(node& n, std::function<void()> hangup)
+        : owner(n), signals(io, SIGINT, SIGTERM), on_hangup(std::move(hangup)) {
+        if (on_hangup) signals.add(SIGHUP);
+    }
 
     void wait() {
         signals.async_wait([this](const boost::system::error_code& ec, int signo) {
             if (ec) return;
+            if (signo == SIGHUP) {
+                owner.log().info("signal SIGHUP received: reloading");
+                try {
+                    on_hangup();
+                } catch (const std::exception& e) {
+                    owner.log().error("reload on SIGHUP failed: {}", e.what());
+                }
+                wait();
+                return;
+            }
             if (++received == 1) {
                 owner.log().warn("signal {} received: stopping gracefully (send it again to exit at once)",
                                  signo);
@@ -35,11 +49,15 @@ struct signal_watcher::impl {
     node& owner;
     boost::asio::io_context io{1};
     boost::asio::signal_set signals;
+    std::function<void()> on_hangup;
     int received = 0;
     std::thread thread;
 };
 
-signal_watcher::signal_watcher(node& n) : impl_(std::make_unique<impl>(n)) {
+signal_watcher::signal_watcher(node& n) : signal_watcher(n, nullptr) {}
+
+signal_watcher::signal_watcher(node& n, std::function<void()> on_hangup)
+    : impl_(std::make_unique<impl>(n, std::move(on_hangup))) {
     impl_->wait();
     impl_->thread = std::thread([this] { impl_->io.run(); });
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Graceful stop on SIGINT/SIGTERM for programs that run a node.
+// Graceful stop on SIGINT/SIGTERM, and a reload hook on SIGHUP, for programs that run a node.
 
+#include <functional>
 #include <memory>
 
 namespace hearth {
@@ -14,6 +15,11 @@ class node;
 class signal_watcher {
   public:
     explicit signal_watcher(node& n);
+    /// Also calls `on_hangup` on every SIGHUP (the conventional "re-read your files" signal,
+    /// as nginx and HAProxy use it for certificates). It runs on the watcher's own thread: it
+    /// must be thread-safe with the node and must not block for long. Null: SIGHUP keeps its
+    /// default action.
+    signal_watcher(node& n, std::function<void()> on_hangup);
     ~signal_watcher();
     signal_watcher(const signal_watcher&) = delete;
     signal_watcher& operator=(const signal_watcher&) = delete;

@@ -6,16 +6,16 @@
 #include <stdexcept>
 #include <system_error>
 
-#include <nlohmann/json.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <nlohmann/json.hpp>
 
 namespace hearth {
 
@@ -48,7 +48,9 @@ std::string openssl_reason() {
 void require_readable(const std::string& path, const char* what) {
     if (path.empty()) fail(std::string("TLS: no ") + what + " file is configured.");
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail(std::string("TLS: cannot read the ") + what + " file '" + path + "': " + std::strerror(errno) + ".");
+    if (!in)
+        fail(std::string("TLS: cannot read the ") + what + " file '" + path + "': " + std::strerror(errno) +
+             ".");
 }
 
 std::string asn1_time_text(const ASN1_TIME* t) {
@@ -120,14 +122,16 @@ rpc::outcome<tls_options> tls_options::from_json(const nlohmann::json& j, std::s
         return invalid("The " + w + " needs 'certificate_chain_file' (a PEM file).");
     if (o.private_key_file.empty()) return invalid("The " + w + " needs 'private_key_file' (a PEM file).");
     if (o.min_version != "1.2" && o.min_version != "1.3")
-        return invalid("The " + w + " key 'min_version' must be \"1.2\" or \"1.3\" (TLS 1.0 and 1.1 are refused).");
+        return invalid("The " + w +
+                       " key 'min_version' must be \"1.2\" or \"1.3\" (TLS 1.0 and 1.1 are refused).");
     return o;
 }
 
 struct tls_context::impl {
-    impl(role r) : ctx(r == role::server ? boost::asio::ssl::context::tls_server
-                                         : boost::asio::ssl::context::tls_client),
-                   side(r) {}
+    impl(role r)
+        : ctx(r == role::server ? boost::asio::ssl::context::tls_server
+                                : boost::asio::ssl::context::tls_client),
+          side(r) {}
     boost::asio::ssl::context ctx;
     role side;
     std::string fingerprint;
@@ -145,13 +149,15 @@ tls_context::tls_context(const tls_options& o, role r) : impl_(std::make_unique<
     if (o.min_version != "1.2" && o.min_version != "1.3")
         fail("TLS: min_version '" + o.min_version + "' is not supported; use \"1.2\" or \"1.3\".");
     SSL_CTX_set_min_proto_version(ctx, o.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(ctx,
+                        SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     // An idle connection gives its 16 KiB read and write buffers back (thousands of idle
     // players per gate).
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     const std::string ciphers = o.ciphers.empty() ? default_ciphers : o.ciphers;
     if (SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1)
-        fail("TLS: the cipher list '" + ciphers + "' has no cipher OpenSSL can use: " + openssl_reason() + ".");
+        fail("TLS: the cipher list '" + ciphers + "' has no cipher OpenSSL can use: " + openssl_reason() +
+             ".");
 
     // Certificate chain and key.
     require_readable(o.certificate_chain_file, "certificate chain");
@@ -159,7 +165,8 @@ tls_context::tls_context(const tls_options& o, role r) : impl_(std::make_unique<
         fail("TLS: the certificate chain file '" + o.certificate_chain_file +
              "' holds no usable PEM certificate: " + openssl_reason() + ".");
     X509* cert = SSL_CTX_get0_certificate(ctx);
-    if (!cert) fail("TLS: the certificate chain file '" + o.certificate_chain_file + "' holds no certificate.");
+    if (!cert)
+        fail("TLS: the certificate chain file '" + o.certificate_chain_file + "' holds no certificate.");
     if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
         fail("TLS: the certificate in '" + o.certificate_chain_file + "' expired on " +
              asn1_time_text(X509_get0_notAfter(cert)) + ".");
@@ -172,8 +179,8 @@ tls_context::tls_context(const tls_options& o, role r) : impl_(std::make_unique<
     if (!o.passphrase_env.empty()) {
         const char* value = std::getenv(o.passphrase_env.c_str());
         if (!value)
-            fail("TLS: the passphrase of '" + o.private_key_file + "' is to come from the environment variable '" +
-                 o.passphrase_env + "', which is not set.");
+            fail("TLS: the passphrase of '" + o.private_key_file +
+                 "' is to come from the environment variable '" + o.passphrase_env + "', which is not set.");
         passphrase = value;
     }
     // Always install the callback: without it OpenSSL would prompt on the terminal for an
@@ -184,6 +191,10 @@ tls_context::tls_context(const tls_options& o, role r) : impl_(std::make_unique<
     SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
     SSL_CTX_set_default_passwd_cb(ctx, nullptr);
     OPENSSL_cleanse(passphrase.data(), passphrase.size());
+    // OpenSSL checks the key against the certificate while loading it: say so in our words.
+    if (key_loaded != 1 && ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+        fail("TLS: the private key '" + o.private_key_file + "' does not match the certificate in '" +
+             o.certificate_chain_file + "': " + openssl_reason() + ".");
     if (key_loaded != 1)
         fail("TLS: cannot load the private key '" + o.private_key_file + "'" +
              (o.passphrase_env.empty() ? std::string(" (if it is encrypted, set passphrase_env)")
@@ -197,7 +208,8 @@ tls_context::tls_context(const tls_options& o, role r) : impl_(std::make_unique<
     if (!o.ca_file.empty()) {
         require_readable(o.ca_file, "CA");
         if (SSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr) != 1)
-            fail("TLS: the CA file '" + o.ca_file + "' holds no usable PEM certificate: " + openssl_reason() + ".");
+            fail("TLS: the CA file '" + o.ca_file + "' holds no usable PEM certificate: " + openssl_reason() +
+                 ".");
         if (r == role::server) {
             STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.ca_file.c_str());
             if (names) SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
@@ -234,11 +246,21 @@ tls_context::tls_context(const tls_options& o, role r) : impl_(std::make_unique<
 
 tls_context::~tls_context() = default;
 
-boost::asio::ssl::context& tls_context::native() const noexcept { return impl_->ctx; }
-tls_context::role tls_context::side() const noexcept { return impl_->side; }
-const std::string& tls_context::fingerprint_sha256() const noexcept { return impl_->fingerprint; }
-const std::string& tls_context::not_after() const noexcept { return impl_->not_after; }
-const std::string& tls_context::subject() const noexcept { return impl_->subject; }
+boost::asio::ssl::context& tls_context::native() const noexcept {
+    return impl_->ctx;
+}
+tls_context::role tls_context::side() const noexcept {
+    return impl_->side;
+}
+const std::string& tls_context::fingerprint_sha256() const noexcept {
+    return impl_->fingerprint;
+}
+const std::string& tls_context::not_after() const noexcept {
+    return impl_->not_after;
+}
+const std::string& tls_context::subject() const noexcept {
+    return impl_->subject;
+}
 
 bool tls_peer_certificate_names(void* native_ssl, std::string_view name) {
     auto* ssl = static_cast<SSL*>(native_ssl);
@@ -246,7 +268,8 @@ bool tls_peer_certificate_names(void* native_ssl, std::string_view name) {
     if (SSL_get_verify_result(ssl) != X509_V_OK) return false;
     X509* peer = SSL_get1_peer_certificate(ssl);
     if (!peer) return false;
-    const int match = X509_check_host(peer, name.data(), name.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr);
+    const int match =
+        X509_check_host(peer, name.data(), name.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr);
     X509_free(peer);
     return match == 1;
 }
@@ -258,36 +281,36 @@ std::string_view tls_error_reason(const boost::system::error_code& ec) {
     if (ec == boost::asio::error::timed_out || ec == boost::asio::error::operation_aborted) return "timeout";
     if (ec.category() != boost::asio::error::get_ssl_category()) return "other";
     switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
-    case SSL_R_UNSUPPORTED_PROTOCOL:
-    case SSL_R_NO_PROTOCOLS_AVAILABLE:
-    case SSL_R_WRONG_SSL_VERSION:
-    case SSL_R_VERSION_TOO_LOW:
-    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
-        return "protocol_version";
-    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-        return "no_certificate";
-    case SSL_R_CERTIFICATE_VERIFY_FAILED:
-    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-    case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
-        return "bad_certificate";
-    case SSL_R_HTTP_REQUEST:
-    case SSL_R_HTTPS_PROXY_REQUEST:
-    case SSL_R_WRONG_VERSION_NUMBER:
-    case SSL_R_PACKET_LENGTH_TOO_LONG:
-    case SSL_R_RECORD_LENGTH_MISMATCH:
-    case SSL_R_UNEXPECTED_MESSAGE:
-    case SSL_R_UNEXPECTED_RECORD:
-        return "not_tls";
-    case SSL_R_NO_SHARED_CIPHER:
-    case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
-        return "no_shared_cipher";
-    default:
-        return "other";
+        case SSL_R_UNSUPPORTED_PROTOCOL:
+        case SSL_R_NO_PROTOCOLS_AVAILABLE:
+        case SSL_R_WRONG_SSL_VERSION:
+        case SSL_R_VERSION_TOO_LOW:
+        case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+            return "protocol_version";
+        case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+        case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+            return "no_certificate";
+        case SSL_R_CERTIFICATE_VERIFY_FAILED:
+        case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+        case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+        case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+        case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+            return "bad_certificate";
+        case SSL_R_HTTP_REQUEST:
+        case SSL_R_HTTPS_PROXY_REQUEST:
+        case SSL_R_WRONG_VERSION_NUMBER:
+        case SSL_R_PACKET_LENGTH_TOO_LONG:
+        case SSL_R_RECORD_LENGTH_MISMATCH:
+        case SSL_R_UNEXPECTED_MESSAGE:
+        case SSL_R_UNEXPECTED_RECORD:
+            return "not_tls";
+        case SSL_R_NO_SHARED_CIPHER:
+        case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+            return "no_shared_cipher";
+        default:
+            return "other";
     }
 }
 

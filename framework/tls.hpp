@@ -44,6 +44,7 @@ struct tls_options {
     std::string ciphers;
 
     bool enabled() const noexcept { return !certificate_chain_file.empty(); }
+    friend bool operator==(const tls_options&, const tls_options&) = default;
 
     /// Reads {"certificate_chain_file","private_key_file","passphrase_env",<ca_key>,
     /// "min_version","ciphers"}: every value a string; certificate_chain_file and

@@ -79,6 +79,22 @@ void register_admin_routes(admin_server& admin, gate& g) {
             r.body["reason"] = reason;
             co_return r;
         });
+
+    admin.add_route("POST", "/tls/reload", true, [&g](const admin_request&) -> awaitable<admin_response> {
+        auto fingerprint = g.reload_tls();
+        if (!fingerprint) {
+            const bool no_port =
+                fingerprint.error().code == std::make_error_code(std::errc::operation_not_supported);
+            throw admin_error(no_port ? 404 : 422, fingerprint.error().message);
+        }
+        const auto now = g.tls();
+        admin_response r;
+        r.body["gate"] = g.name();
+        r.body["fingerprint_sha256"] = *fingerprint;
+        r.body["subject"] = now ? now->subject() : std::string();
+        r.body["not_after"] = now ? now->not_after() : std::string();
+        co_return r;
+    });
 }
 
 }  // namespace hearth::session

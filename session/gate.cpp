@@ -20,6 +20,12 @@
 #include "session/message.hpp"
 
 namespace hearth::session {
+namespace {
+// tls_context's sentence, raised while the gate starts (on_start tells it from a bind failure).
+struct tls_start_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+}  // namespace
 
 gate::gate(gate_options options) : options_(std::move(options)) {
     handle(gate_method::push, &gate::on_push);
@@ -76,7 +82,16 @@ awaitable<void> gate::on_start() {
         m.counter("hearth_gate_requests_total", "Client requests forwarded.", labels),
         m.counter("hearth_gate_request_errors_total", "Client requests answered with an error.", labels),
         m.counter("hearth_gate_kicked_total", "Sessions kicked with a reason.", labels),
+        m.counter("hearth_gate_tls_handshakes_total", "TLS handshakes completed on the tls and wss ports.",
+                  labels),
+        {},
     });
+    for (const char* reason : {"protocol_version", "no_certificate", "bad_certificate", "not_tls",
+                               "no_shared_cipher", "eof", "timeout", "other"})
+        counters_->tls_errors.emplace_back(
+            reason, &m.counter("hearth_gate_tls_errors_total",
+                               "TLS handshakes on the tls and wss ports that failed, by reason.",
+                               metric_labels{{"gate", name()}, {"reason", reason}}));
     for (unsigned i = 0; i < node().worker_count(); ++i) shards_.push_back(std::make_unique<shard>());
     ready_.store(true, std::memory_order_release);
 
@@ -86,6 +101,19 @@ awaitable<void> gate::on_start() {
             throw std::invalid_argument(error);
         else if (limits->enabled())
             per_address_ = std::make_unique<per_address>(std::move(*limits), home().context());
+        if (options_.tls_port >= 0 || options_.wss_port >= 0) {
+            if (!options_.tls.enabled())
+                throw std::invalid_argument(
+                    "tls_port and wss_port need the tls options (certificate and key)");
+            std::shared_ptr<const tls_context> context;
+            try {
+                context = std::make_shared<const tls_context>(options_.tls, tls_context::role::server);
+            } catch (const std::runtime_error& e) {
+                throw tls_start_error(e.what());
+            }
+            std::lock_guard lock(tls_mutex_);
+            tls_ = std::move(context);
+        }
         if (options_.tcp_port >= 0) {
             tcp_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::tcp);
             tcp_port_ = tcp_listener_->open(options_.host, options_.tcp_port);
@@ -94,17 +122,34 @@ awaitable<void> gate::on_start() {
             ws_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::ws);
             ws_port_ = ws_listener_->open(options_.host, options_.ws_port);
         }
-        if (tcp_listener_) tcp_listener_->start();
-        if (ws_listener_) ws_listener_->start();
+        if (options_.tls_port >= 0) {
+            tls_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::tls);
+            tls_port_ = tls_listener_->open(options_.host, options_.tls_port);
+        }
+        if (options_.wss_port >= 0) {
+            wss_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::wss);
+            wss_port_ = wss_listener_->open(options_.host, options_.wss_port);
+        }
+        for (auto* l : {&tcp_listener_, &ws_listener_, &tls_listener_, &wss_listener_})
+            if (*l) (*l)->start();
+    } catch (const tls_start_error& e) {
+        // A certificate problem is not a listening problem: say which file, not which port.
+        error = "gate '" + name() + "' cannot start: " + e.what();
+        log().error("{}", error);
+        stop_listeners();
     } catch (const std::exception& e) {
         error = "gate '" + name() + "' cannot listen on " + options_.host + ": " + e.what();
         log().error("{}", error);
-        if (tcp_listener_) tcp_listener_->stop();
-        if (ws_listener_) ws_listener_->stop();
+        stop_listeners();
     }
     if (error.empty()) {
         if (tcp_port_) log().info("gate '{}' listening on {}", name(), tcp_url());
         if (ws_port_) log().info("gate '{}' listening on {} and {}", name(), ws_url(), http_url());
+        if (tls_port_) log().info("gate '{}' listening on {}", name(), tls_url());
+        if (wss_port_) log().info("gate '{}' listening on {} and {}", name(), wss_url(), https_url());
+        if (auto t = tls())
+            log().info("gate '{}' presents certificate {} (SHA-256 {}), valid until {}", name(), t->subject(),
+                       t->fingerprint_sha256(), t->not_after());
     }
 
     shutdown_step stop_step;
@@ -135,8 +180,7 @@ awaitable<void> gate::on_start() {
 }
 
 awaitable<void> gate::stop_accepting() {
-    if (tcp_listener_) tcp_listener_->stop();
-    if (ws_listener_) ws_listener_->stop();
+    stop_listeners();
     co_return;
 }
 
@@ -197,8 +241,7 @@ void gate::connection_gone() noexcept {
 }
 
 awaitable<void> gate::on_stop() {
-    if (tcp_listener_) tcp_listener_->stop();
-    if (ws_listener_) ws_listener_->stop();
+    stop_listeners();
     if (per_address_) per_address_->sweep_timer.reset();  // a pending wait ends with operation_aborted
     for (unsigned i = 0; i < node().worker_count() && i < shards_.size(); ++i) {
         node().worker_at(i).post_function([this](worker& w) {
@@ -231,6 +274,62 @@ std::string gate::ws_url() const {
 std::string gate::http_url() const {
     if (!ws_port()) return {};
     return "http://" + options_.host + ":" + std::to_string(ws_port()) + "/";
+}
+std::string gate::tls_url() const {
+    if (!tls_port()) return {};
+    return "tls://" + options_.host + ":" + std::to_string(tls_port());
+}
+std::string gate::wss_url() const {
+    if (!wss_port()) return {};
+    return "wss://" + options_.host + ":" + std::to_string(wss_port()) + options_.ws_path;
+}
+std::string gate::https_url() const {
+    if (!wss_port()) return {};
+    return "https://" + options_.host + ":" + std::to_string(wss_port()) + "/";
+}
+
+void gate::stop_listeners() {
+    for (auto* l : {&tcp_listener_, &ws_listener_, &tls_listener_, &wss_listener_})
+        if (*l) (*l)->stop();
+}
+
+// ---- TLS ---------------------------------------------------------------------------------------
+
+std::shared_ptr<const tls_context> gate::tls() const {
+    std::lock_guard lock(tls_mutex_);
+    return tls_;
+}
+
+rpc::outcome<std::string> gate::reload_tls() {
+    if (options_.tls_port < 0 && options_.wss_port < 0)
+        return rpc::failure{std::make_error_code(std::errc::operation_not_supported),
+                            "Gate '" + name() + "' has no TLS port."};
+    std::shared_ptr<const tls_context> fresh;
+    try {
+        fresh = std::make_shared<const tls_context>(options_.tls, tls_context::role::server);
+    } catch (const std::exception& e) {
+        log().error("gate '{}': TLS reload failed, the previous certificate stays: {}", name(), e.what());
+        return rpc::failure{std::make_error_code(std::errc::invalid_argument), e.what()};
+    }
+    std::string fingerprint = fresh->fingerprint_sha256();
+    log().info("gate '{}': TLS reloaded, now presenting {} (SHA-256 {}), valid until {}", name(),
+               fresh->subject(), fingerprint, fresh->not_after());
+    std::lock_guard lock(tls_mutex_);
+    tls_ = std::move(fresh);
+    return fingerprint;
+}
+
+void gate::on_tls_failed(unsigned worker_index, const boost::system::error_code& ec) {
+    const std::string_view reason = tls_error_reason(ec);
+    for (auto& [label, c] : counters_->tls_errors)
+        if (label == reason) c->add();
+    // Scanners and broken clients can fail thousands of handshakes: one line per 5 s per worker.
+    auto& throttle = shard_at(worker_index).tls_errors;
+    if (throttle.allow())
+        log().warn("gate '{}': TLS handshake failed ({}): {}{}", name(), reason, ec.message(),
+                   throttle.suppressed()
+                       ? fmt::format(" ({} more since the last line)", throttle.suppressed())
+                       : std::string());
 }
 
 // ---- sessions ------------------------------------------------------------------------------------

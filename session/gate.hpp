@@ -1,6 +1,6 @@
 #pragma once
-// hearth::session::gate: the service that accepts game clients over TCP and WebSocket and
-// speaks client-protocol.md with them.
+// hearth::session::gate: the service that accepts game clients over TCP and WebSocket, each
+// also over TLS, and speaks client-protocol.md with them.
 //
 //   hearth::session::gate_options o;
 //   o.tcp_port = 3250;
@@ -38,6 +38,7 @@
 #include "framework/log.hpp"
 #include "framework/metrics.hpp"
 #include "framework/service.hpp"
+#include "framework/tls.hpp"
 #include "session/gate_methods.hpp"
 #include "session/gate_options.hpp"
 
@@ -68,11 +69,28 @@ class gate final : public hearth::service {
     /// Bound ports (0 when the listener is disabled or not open yet). Any thread.
     std::uint16_t tcp_port() const noexcept { return tcp_port_.load(); }
     std::uint16_t ws_port() const noexcept { return ws_port_.load(); }
+    std::uint16_t tls_port() const noexcept { return tls_port_.load(); }
+    std::uint16_t wss_port() const noexcept { return wss_port_.load(); }
     /// "tcp://HOST:PORT", "ws://HOST:PORT/PATH" (PATH = ws_path; unless ws_path_only, any path
-    /// upgrades), "http://HOST:PORT/" (empty when disabled).
+    /// upgrades), "http://HOST:PORT/", and their TLS forms "tls://HOST:PORT",
+    /// "wss://HOST:PORT/PATH", "https://HOST:PORT/" (empty when the port is disabled).
     std::string tcp_url() const;
     std::string ws_url() const;
     std::string http_url() const;
+    std::string tls_url() const;
+    std::string wss_url() const;
+    std::string https_url() const;
+
+    /// The certificate the TLS ports present now (null when TLS is off or before the start).
+    /// Any thread.
+    std::shared_ptr<const tls_context> tls() const;
+    /// Reads options().tls's files again and, if they load, presents the new certificate to
+    /// every TLS handshake from now on; open sessions keep theirs (nothing is closed). Returns
+    /// the new certificate's SHA-256 fingerprint, or a failure (std::errc::invalid_argument
+    /// with the sentence of tls_context, naming the file; the old certificate stays;
+    /// std::errc::operation_not_supported when the gate has no TLS port). Any thread; reads
+    /// the files on the caller's thread.
+    rpc::outcome<std::string> reload_tls();
 
     /// Live sessions (accepted and not yet closed). Any thread.
     std::size_t session_count() const noexcept { return connections_.load(std::memory_order_relaxed); }
@@ -114,6 +132,9 @@ class gate final : public hearth::service {
         hearth::counter& requests;
         hearth::counter& request_errors;
         hearth::counter& kicked;
+        hearth::counter& tls_handshakes;  // TLS handshakes completed (tls and wss ports)
+        /// TLS handshakes that failed, one counter per tls_error_reason() label.
+        std::vector<std::pair<std::string_view, hearth::counter*>> tls_errors;
     };
     counters& stats() noexcept { return *counters_; }
 
@@ -171,7 +192,8 @@ class gate final : public hearth::service {
         std::unordered_map<std::uint64_t, std::shared_ptr<detail::connection>> sessions;
         std::uint64_t next_seq = 1;
         std::unordered_set<std::string> remote_services;         // ever routed remotely: down = unavailable
-        std::unordered_set<asio::steady_timer*> http_deadlines;  // WebSocket-port connections not upgraded
+        std::unordered_set<asio::steady_timer*> http_deadlines;  // connections not yet sessions
+        log_throttle tls_errors{std::chrono::seconds(5)};        // one line per 5 s per worker
     };
     // On the home worker: what the gate knows about each live session.
     struct record {
@@ -201,6 +223,9 @@ class gate final : public hearth::service {
     void connection_gone() noexcept;
     /// An admitted connection from `peer` ended: posts the release to the home worker. Any worker.
     void release_address(const detail::address_key& peer) noexcept;
+    void stop_listeners();  ///< every open listener; home worker
+    /// A TLS handshake failed on worker `worker_index`: counted by reason, logged rarely.
+    void on_tls_failed(unsigned worker_index, const boost::system::error_code& ec);
     /// Arms the timer that removes per-address entries whose bucket is full again. Home worker.
     void schedule_address_sweep();
 
@@ -217,8 +242,15 @@ class gate final : public hearth::service {
 
     std::shared_ptr<detail::listener> tcp_listener_;
     std::shared_ptr<detail::listener> ws_listener_;
+    std::shared_ptr<detail::listener> tls_listener_;
+    std::shared_ptr<detail::listener> wss_listener_;
     std::atomic<std::uint16_t> tcp_port_{0};
     std::atomic<std::uint16_t> ws_port_{0};
+    std::atomic<std::uint16_t> tls_port_{0};
+    std::atomic<std::uint16_t> wss_port_{0};
+    // The TLS ports' context; replaced whole by reload_tls(), read once per accepted connection.
+    mutable std::mutex tls_mutex_;
+    std::shared_ptr<const tls_context> tls_;  // guarded by tls_mutex_
     std::atomic<std::size_t> connections_{0};
     // Set by kick_all() (after drain_reason_) and never cleared.
     std::atomic<bool> draining_{false};

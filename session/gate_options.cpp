@@ -80,6 +80,12 @@ std::optional<failure> read_key(gate_options& o, const std::string& key, const n
         set(o.tcp_port, port(v, k), error);
     else if (key == "ws_port")
         set(o.ws_port, port(v, k), error);
+    else if (key == "tls_port")
+        set(o.tls_port, port(v, k), error);
+    else if (key == "wss_port")
+        set(o.wss_port, port(v, k), error);
+    else if (key == "tls")
+        set(o.tls, tls_options::from_json(v, "gate option 'tls'", "client_ca_file"), error);
     else if (key == "ws_path") {
         set(o.ws_path, text(v, k), error);
         if (!error && (o.ws_path.empty() || o.ws_path.front() != '/'))
@@ -167,6 +173,9 @@ rpc::outcome<gate_options> gate_options::from_json(const nlohmann::json& j) {
     gate_options o;
     for (const auto& [key, v] : j.items())
         if (auto error = read_key(o, key, v)) return std::move(*error);
+    if ((o.tls_port >= 0 || o.wss_port >= 0) && !o.tls.enabled())
+        return invalid(
+            "gate options 'tls_port' and 'wss_port' need a 'tls' block with the certificate and key.");
     return o;
 }
 

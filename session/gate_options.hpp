@@ -15,6 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "framework/asio.hpp"
+#include "framework/tls.hpp"
 #include "rpc/failure.hpp"
 #include "session/handshake.hpp"
 #include "session/route_dictionary.hpp"
@@ -54,6 +55,16 @@ struct gate_options {
     std::string host = "127.0.0.1";
     int tcp_port = 3250;
     int ws_port = 3251;
+    /// The Pomelo protocol over TLS over TCP (the TCP port's framing inside TLS). Off (-1) by
+    /// default; needs `tls`.
+    int tls_port = -1;
+    /// WebSocket over TLS (wss://), and the static files over https on the same port. Off (-1)
+    /// by default; needs `tls`.
+    int wss_port = -1;
+    /// The certificate, key and TLS policy of tls_port and wss_port (framework/tls.hpp). Loaded
+    /// when the gate starts (a bad file makes the start fail with a sentence naming it) and
+    /// again on gate::reload_tls(). The TLS handshake counts against handshake_timeout.
+    tls_options tls;
     /// The path ws_url() advertises. Upgrades are accepted on any path (as Pomelo and Nano do:
     /// pomelo-jsclient-websocket connects to "/") unless ws_path_only is set.
     std::string ws_path = "/ws";
@@ -110,7 +121,8 @@ struct gate_options {
     node_picker picker;  ///< null: session id modulo the number of hosting nodes
 
     /// Reads the JSON form (every key optional; unknown keys are an error):
-    /// {"host","tcp_port","ws_port","ws_path","ws_path_only","static_dir","heartbeat_ms","handshake_timeout_ms",
+    /// {"host","tcp_port","ws_port","tls_port","wss_port","tls":{tls_options' JSON form, the CA key
+    ///  being "client_ca_file"},"ws_path","ws_path_only","static_dir","heartbeat_ms","handshake_timeout_ms",
     ///  "kick_flush_timeout_ms","request_timeout_ms","max_packet_body","max_connections",
     ///  "max_queued_bytes","max_queued_packets","rate_limit","rate_burst",
     ///  "max_connections_per_address","connection_rate_per_address","connection_burst_per_address",
@@ -119,7 +131,8 @@ struct gate_options {
     /// The *_ms timers are numbers in 1..86400000 (fractions truncated); sizes are integers > 0;
     /// ports are integers in -1..65535; max_connections_per_address is an integer >= 0;
     /// connection_rate_per_address a number >= 0; connection_burst_per_address 0 or a number
-    /// >= 1; an invalid CIDR in trusted_networks is an error quoting it.
+    /// >= 1; an invalid CIDR in trusted_networks is an error quoting it; tls_port or wss_port
+    /// >= 0 without a "tls" block is an error.
     /// Returns the options, or (never throwing for bad input) a failure whose code is
     /// std::errc::invalid_argument and whose message is a sentence naming the first bad key.
     static rpc::outcome<gate_options> from_json(const nlohmann::json& j);

@@ -3,12 +3,20 @@
 // clients are separate processes sharing the machine.
 //
 //   hearth_bench_clients [--seconds N] [--clients 1000] [--sessions 10000] [--server-threads 1]
+//                        [--only MODE]   MODE: idle, idle-tls, echo-tcp, echo-ws, echo-tls,
+//                                        echo-wss, broadcast, handshake-tcp, handshake-tls
 //
 // One JSON line per result:
 //   {"bench":"echo","transport":"tcp","clients":1000,"ops_per_s":...,"p50_us":...,"p99_us":...}
-//   {"bench":"echo","transport":"ws",...}
+//   {"bench":"echo","transport":"ws"|"tls"|"wss",...}                   the same over ws, TLS, wss
 //   {"bench":"broadcast","members":1000,"ops_per_s":...}         pushes delivered per second
-//   {"bench":"idle_memory","transport":"ws","sessions":10000,"bytes_per_session":...}
+//   {"bench":"idle_memory","transport":"ws"|"tls","sessions":10000,"bytes_per_session":...}
+//   {"bench":"handshakes","transport":"tcp"|"tls","concurrency":50,"ops_per_s":...,"p50_us":...,
+//    "p99_us":...}   new connections per second: connect (+ a full TLS handshake, ECDSA P-256,
+//                    no session resumption), Pomelo handshake and its reply, close
+//
+// The TLS cases use a certificate made at start (tests/support/test_certs.hpp) in a temporary
+// folder; the load generator verifies it against that CA, as a real client would.
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -17,12 +25,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -30,9 +40,11 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "bench/support/bench_util.hpp"
@@ -43,6 +55,7 @@
 #include "session/message.hpp"
 #include "session/packet.hpp"
 #include "session/ref.hpp"
+#include "tests/support/test_certs.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -126,15 +139,56 @@ const std::string handshake_bytes = [] {
     return out;
 }();
 
-// One client connection: TCP socket or WebSocket, read as a byte stream of packets.
-class client {
+using tls_socket = asio::ssl::stream<tcp::socket>;
+
+// The transports a load client speaks.
+enum class transport { tcp, ws, tls, wss };
+const char* name_of(transport t) {
+    switch (t) {
+        case transport::tcp:
+            return "tcp";
+        case transport::ws:
+            return "ws";
+        case transport::tls:
+            return "tls";
+        case transport::wss:
+            return "wss";
+    }
+    return "?";
+}
+bool is_tls(transport t) {
+    return t == transport::tls || t == transport::wss;
+}
+bool is_ws(transport t) {
+    return t == transport::ws || t == transport::wss;
+}
+
+// The client side's TLS context: trusts the CA file given with --ca (the bench's own).
+asio::ssl::context& client_tls(const std::string& ca_file = {}) {
+    static asio::ssl::context ctx = [&] {
+        asio::ssl::context c(asio::ssl::context::tls_client);
+        c.set_verify_mode(asio::ssl::verify_peer);
+        if (!ca_file.empty()) c.load_verify_file(ca_file);
+        return c;
+    }();
+    return ctx;
+}
+
+// One client connection over `Next` (a TCP socket, or TLS over one), speaking raw Pomelo
+// packets or one packet per WebSocket message, read as a byte stream of packets.
+template <class Next>
+class basic_client {
   public:
-    client(asio::io_context& io, bool ws) : ws_(io), is_ws_(ws) {}
+    basic_client(asio::io_context& io, bool ws) : ws_(make(io)), is_ws_(ws) {}
 
     asio::awaitable<void> connect(tcp::endpoint ep) {
-        auto& s = ws_.next_layer();
+        auto& s = beast::get_lowest_layer(ws_);
         co_await s.async_connect(ep, asio::use_awaitable);
         s.set_option(tcp::no_delay(true));
+        if constexpr (std::is_same_v<Next, tls_socket>) {
+            ws_.next_layer().set_verify_callback(asio::ssl::host_name_verification("localhost"));
+            co_await ws_.next_layer().async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+        }
         if (is_ws_) {
             ws_.binary(true);
             ws_.auto_fragment(false);
@@ -186,12 +240,25 @@ class client {
         co_return true;
     }
 
+    void close() {
+        boost::system::error_code ec;
+        beast::get_lowest_layer(ws_).close(ec);
+    }
+
   private:
-    beast::websocket::stream<tcp::socket> ws_;
+    static beast::websocket::stream<Next> make(asio::io_context& io) {
+        if constexpr (std::is_same_v<Next, tls_socket>)
+            return beast::websocket::stream<Next>(io, client_tls());
+        else
+            return beast::websocket::stream<Next>(io);
+    }
+    beast::websocket::stream<Next> ws_;
     bool is_ws_;
     std::vector<char> buf_;
     std::size_t end_ = 0;
 };
+using client = basic_client<tcp::socket>;
+using tls_client = basic_client<tls_socket>;
 
 void spawn(asio::io_context& io, asio::awaitable<void> a) {
     asio::co_spawn(io, std::move(a), [](std::exception_ptr e) {
@@ -208,7 +275,7 @@ void spawn(asio::io_context& io, asio::awaitable<void> a) {
 struct echo_state {
     asio::io_context io{1};
     tcp::endpoint ep;
-    bool ws = false;
+    transport t = transport::tcp;
     int clients = 0;
     double seconds = 0;
     hearth::bench::latencies lat;
@@ -218,9 +285,10 @@ struct echo_state {
     std::chrono::steady_clock::time_point measure_to = std::chrono::steady_clock::time_point::max();
 };
 
+template <class Client>
 asio::awaitable<void> echo_client(echo_state& st) {
     const std::string payload = R"({"msg":"hello!!"})";  // a 15-byte-ish JSON payload
-    client c(st.io, st.ws);
+    Client c(st.io, is_ws(st.t));
     co_await c.connect(st.ep);
     if (++st.connected == st.clients) {
         st.measure_from = std::chrono::steady_clock::now() + 500ms;  // warm-up
@@ -246,17 +314,18 @@ asio::awaitable<void> echo_client(echo_state& st) {
     }
 }
 
-int load_echo(tcp::endpoint ep, bool ws, int clients, double seconds) {
+int load_echo(tcp::endpoint ep, transport t, int clients, double seconds) {
     echo_state st;
     st.ep = ep;
-    st.ws = ws;
+    st.t = t;
     st.clients = clients;
     st.seconds = seconds;
-    for (int i = 0; i < clients; ++i) spawn(st.io, echo_client(st));
+    for (int i = 0; i < clients; ++i)
+        spawn(st.io, is_tls(t) ? echo_client<tls_client>(st) : echo_client<client>(st));
     st.io.run();
     json out;
     out["bench"] = "echo";
-    out["transport"] = ws ? "ws" : "tcp";
+    out["transport"] = name_of(t);
     out["clients"] = clients;
     out["ops_per_s"] = hearth::bench::round1(static_cast<double>(st.done) / seconds);
     out["p50_us"] = hearth::bench::round1(st.lat.percentile_us(50));
@@ -344,18 +413,21 @@ int load_broadcast(tcp::endpoint ep, int members, double seconds) {
 
 // --load idle: opens N WebSocket sessions (handshake + ack), prints "ready", holds them for
 // `hold` seconds, exits.
+template <class Client>
 struct idle_state {
     asio::io_context io{1};
     tcp::endpoint ep;
     int sessions = 0;
     double hold = 0;
     int ready = 0;
-    std::vector<std::unique_ptr<client>> all;
+    bool ws = true;
+    std::vector<std::unique_ptr<Client>> all;
 };
 
-asio::awaitable<void> idle_lane(idle_state& st, int lane, int lanes) {
+template <class Client>
+asio::awaitable<void> idle_lane(idle_state<Client>& st, int lane, int lanes) {
     for (int i = lane; i < st.sessions; i += lanes) {
-        auto c = std::make_unique<client>(st.io, true);
+        auto c = std::make_unique<Client>(st.io, st.ws);
         co_await c->connect(st.ep);
         bool got = false;
         while (!got)
@@ -371,24 +443,108 @@ asio::awaitable<void> idle_lane(idle_state& st, int lane, int lanes) {
     }
 }
 
-int load_idle(tcp::endpoint ep, int sessions, double hold) {
-    idle_state st;
+template <class Client>
+int load_idle(tcp::endpoint ep, int sessions, double hold, bool ws) {
+    idle_state<Client> st;
     st.ep = ep;
     st.sessions = sessions;
     st.hold = hold;
+    st.ws = ws;
     constexpr int lanes = 64;
     for (int lane = 0; lane < lanes; ++lane) spawn(st.io, idle_lane(st, lane, lanes));
     st.io.run();
     return st.ready == sessions ? 0 : 1;
 }
 
+// --load handshake-*: `concurrency` lanes each open a connection, complete the transport's
+// handshakes and the Pomelo handshake (until its reply), close, and start again.
+struct handshake_state {
+    asio::io_context io{1};
+    tcp::endpoint ep;
+    double seconds = 0;
+    hearth::bench::latencies lat;
+    std::uint64_t done = 0;
+    std::uint64_t failed = 0;
+    std::chrono::steady_clock::time_point measure_from, measure_to;
+};
+
+template <class Client>
+asio::awaitable<void> handshake_lane(handshake_state& st) {
+    for (;;) {
+        const auto t0 = std::chrono::steady_clock::now();
+        if (t0 >= st.measure_to) co_return;
+        Client c(st.io, false);
+        bool ok = true;
+        try {
+            co_await c.connect(st.ep);
+        } catch (const std::exception&) {
+            ok = false;
+        }
+        bool got = false;
+        while (ok && !got)
+            if (!co_await c.read([&](unsigned char t, std::string_view) { got = got || t == 1; })) ok = false;
+        c.close();
+        const auto t1 = std::chrono::steady_clock::now();
+        if (!ok) {
+            ++st.failed;
+            continue;
+        }
+        if (t0 >= st.measure_from && t1 <= st.measure_to) {
+            ++st.done;
+            st.lat.add(t1 - t0);
+        }
+    }
+}
+
+int load_handshakes(tcp::endpoint ep, transport t, int concurrency, double seconds) {
+    handshake_state st;
+    st.ep = ep;
+    st.seconds = seconds;
+    st.measure_from = std::chrono::steady_clock::now() + 300ms;
+    st.measure_to = st.measure_from + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::duration<double>(seconds));
+    for (int i = 0; i < concurrency; ++i)
+        spawn(st.io, is_tls(t) ? handshake_lane<tls_client>(st) : handshake_lane<client>(st));
+    st.io.run();
+    json out;
+    out["bench"] = "handshakes";
+    out["transport"] = name_of(t);
+    out["concurrency"] = concurrency;
+    out["ops_per_s"] = hearth::bench::round1(static_cast<double>(st.done) / seconds);
+    out["p50_us"] = hearth::bench::round1(st.lat.percentile_us(50));
+    out["p99_us"] = hearth::bench::round1(st.lat.percentile_us(99));
+    out["failed"] = st.failed;
+    hearth::bench::emit(out);
+    return 0;
+}
+
 // ---- driver ------------------------------------------------------------------------------------
 
+// The bench's certificates: a CA and a server certificate for localhost / 127.0.0.1, made once
+// per run in a temporary folder (removed at exit).
+struct bench_pki {
+    std::string dir;
+    bench_pki() {
+        char tmpl[] = "/tmp/hearth-bench-tls-XXXXXX";
+        if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+        dir = tmpl;
+        hearth::test::write_test_pki(dir);
+    }
+    ~bench_pki() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
 struct server {
-    explicit server(unsigned threads) : n(config(threads)) {
+    server(unsigned threads, const bench_pki& pki) : n(config(threads)) {
         session::gate_options o;
         o.tcp_port = 0;
         o.ws_port = 0;
+        o.tls_port = 0;
+        o.wss_port = 0;
+        o.tls.certificate_chain_file = pki.dir + "/server.pem";
+        o.tls.private_key_file = pki.dir + "/server.key";
         o.max_queued_bytes = 16 * 1024 * 1024;
         o.max_queued_packets = 1 << 20;
         g = &n.add_service<session::gate>("gate", o);
@@ -439,10 +595,18 @@ int main(int argc, char** argv) {
     if (!load.empty()) {
         tcp::endpoint ep(asio::ip::make_address("127.0.0.1"),
                          static_cast<std::uint16_t>(hearth::bench::flag_double(argc, argv, "port", 1)));
-        if (load == "echo-tcp") return load_echo(ep, false, clients, seconds);
-        if (load == "echo-ws") return load_echo(ep, true, clients, seconds);
+        const std::string ca = hearth::bench::flag(argc, argv, "ca", "");
+        if (!ca.empty()) client_tls(ca);
+        const double hold = hearth::bench::flag_double(argc, argv, "hold", 2);
+        if (load == "echo-tcp") return load_echo(ep, transport::tcp, clients, seconds);
+        if (load == "echo-ws") return load_echo(ep, transport::ws, clients, seconds);
+        if (load == "echo-tls") return load_echo(ep, transport::tls, clients, seconds);
+        if (load == "echo-wss") return load_echo(ep, transport::wss, clients, seconds);
+        if (load == "handshake-tcp") return load_handshakes(ep, transport::tcp, clients, seconds);
+        if (load == "handshake-tls") return load_handshakes(ep, transport::tls, clients, seconds);
         if (load == "broadcast") return load_broadcast(ep, clients, seconds);
-        if (load == "idle") return load_idle(ep, sessions, hearth::bench::flag_double(argc, argv, "hold", 2));
+        if (load == "idle") return load_idle<client>(ep, sessions, hold, true);
+        if (load == "idle-tls") return load_idle<tls_client>(ep, sessions, hold, false);
         std::cerr << "unknown --load mode\n";
         return 2;
     }
@@ -451,12 +615,18 @@ int main(int argc, char** argv) {
     const std::string only = hearth::bench::flag(argc, argv, "only", "");
     const std::string secs = std::to_string(seconds);
 
+    const bench_pki pki;
+    const std::string ca_arg = " --ca " + pki.dir + "/ca.pem";
+
     // Idle memory first, on a fresh server, so freed buffers of other cases do not hide growth.
-    if (only.empty() || only == "idle") {
-        server s(threads);
+    for (const char* mode : {"idle", "idle-tls"}) {
+        if (!only.empty() && only != mode) continue;
+        const bool tls = std::string(mode) == "idle-tls";
+        server s(threads, pki);
         const std::size_t before = resident_bytes();
-        FILE* f = start_load("--load idle --port " + std::to_string(s.g->ws_port()) + " --sessions " +
-                             std::to_string(sessions) + " --hold 2");
+        FILE* f = start_load(std::string("--load ") + mode + " --port " +
+                             std::to_string(tls ? s.g->tls_port() : s.g->ws_port()) + " --sessions " +
+                             std::to_string(sessions) + " --hold 2" + ca_arg);
         const std::string line = read_line(f);
         // The client saw every handshake reply; wait until the server counts every session.
         const auto until = std::chrono::steady_clock::now() + 10s;
@@ -467,19 +637,25 @@ int main(int argc, char** argv) {
         pclose(f);
         json out;
         out["bench"] = "idle_memory";
-        out["transport"] = "ws";
+        out["transport"] = tls ? "tls" : "ws";
         out["sessions"] = sessions;
         out["bytes_per_session"] =
             line == "ready" ? static_cast<double>(after - std::min(after, before)) / sessions : -1.0;
         hearth::bench::emit(out);
     }
-    for (const char* mode : {"echo-tcp", "echo-ws", "broadcast"}) {
+    // Handshakes: 50 connections at a time; echo: `clients` closed-loop clients.
+    for (const char* mode :
+         {"echo-tcp", "echo-ws", "echo-tls", "echo-wss", "broadcast", "handshake-tcp", "handshake-tls"}) {
         if (!only.empty() && only != mode) continue;
-        server s(threads);
-        const bool ws = std::string(mode) == "echo-ws";
-        FILE* f = start_load(std::string("--load ") + mode + " --port " +
-                             std::to_string(ws ? s.g->ws_port() : s.g->tcp_port()) + " --clients " +
-                             std::to_string(clients) + " --seconds " + secs);
+        server s(threads, pki);
+        const std::string m = mode;
+        const std::uint16_t port = m == "echo-ws"                            ? s.g->ws_port()
+                                   : m == "echo-tls" || m == "handshake-tls" ? s.g->tls_port()
+                                   : m == "echo-wss"                         ? s.g->wss_port()
+                                                                             : s.g->tcp_port();
+        const int n = m.rfind("handshake", 0) == 0 ? 50 : clients;
+        FILE* f = start_load(std::string("--load ") + mode + " --port " + std::to_string(port) +
+                             " --clients " + std::to_string(n) + " --seconds " + secs + ca_arg);
         const std::string line = read_line(f);
         pclose(f);
         if (!line.empty()) std::cout << line << std::endl;

@@ -52,6 +52,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "cluster/detail/clock_sync.hpp"
+#include "cluster/detail/link_stream.hpp"
 #include "cluster/frame.hpp"
 #include "cluster/outcome.hpp"
 #include "framework/asio.hpp"
@@ -109,14 +110,16 @@ class link {
     io_scope open_io() { return io_scope(*this); }
 
     /// A new, unconnected socket for a connection attempt (inside an io_scope).
-    tcp::socket& emplace_socket() { return socket_.emplace(ex_); }
+    tcp::socket& emplace_socket() { return stream_.emplace(ex_).socket(); }
     /// Takes an accepted socket (inside an io_scope).
-    void adopt(tcp::socket socket) { socket_.emplace(std::move(socket)); }
-    /// Shuts down, closes and destroys the socket, if there is one.
+    void adopt(tcp::socket socket) { stream_.emplace(std::move(socket)); }
+    /// Shuts down, closes and destroys the socket (and its TLS state), if there is one.
     void release_socket() noexcept;
-    bool has_socket() const noexcept { return socket_.has_value(); }
+    bool has_socket() const noexcept { return stream_.has_value(); }
     /// Precondition: has_socket().
-    tcp::socket& socket() noexcept { return *socket_; }
+    tcp::socket& socket() noexcept { return stream_->socket(); }
+    /// The socket or TLS over it (link_stream.hpp). Precondition: has_socket().
+    link_stream& stream() noexcept { return *stream_; }
 
     frame_decoder& decoder() noexcept { return decoder_; }
     clock_sync& peer_clock() noexcept { return clock_; }
@@ -172,7 +175,7 @@ class link {
     std::atomic<bool> leave_written_{false};
 
     // The worker only.
-    std::optional<tcp::socket> socket_;
+    std::optional<link_stream> stream_;
     std::optional<asio::steady_timer> wake_timer_;
     std::optional<asio::steady_timer> watchdog_timer_;
     bool open_ = false;

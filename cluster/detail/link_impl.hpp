@@ -41,9 +41,9 @@ awaitable<std::optional<T>> within(std::chrono::milliseconds limit, awaitable<T>
 
 template <class Role>
 void link<Role>::release_socket() noexcept {
-    if (!socket_) return;
-    shutdown_and_close(*socket_);
-    socket_.reset();
+    if (!stream_) return;
+    shutdown_and_close(stream_->socket());
+    stream_.reset();
 }
 
 template <class Role>
@@ -52,7 +52,7 @@ void link<Role>::close(failure why) {
     open_ = false;
     failure_ = std::move(why);
     role_.on_close();
-    if (socket_) shutdown_and_close(*socket_);
+    if (stream_) shutdown_and_close(stream_->socket());
     if (wake_timer_) wake_timer_->cancel();
     if (watchdog_timer_) watchdog_timer_->cancel();
 }
@@ -66,7 +66,7 @@ void link<Role>::abort(failure why) {
     // Not yet open (connecting, handshaking, or not even started): the recorded failure tells
     // the attempt it is over; closing the socket ends what it is waiting for.
     if (!failure_) failure_ = std::move(why);
-    if (socket_) shutdown_and_close(*socket_);
+    if (stream_) shutdown_and_close(stream_->socket());
 }
 
 template <class Role>
@@ -110,8 +110,7 @@ awaitable<void> link<Role>::reader() {
     auto self = role_.shared_from_this();
     for (;;) {
         auto buf = decoder_.prepare(link_constants::read_size);
-        auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buf.data(), buf.size()),
-                                                         tuple_awaitable);
+        auto [ec, n] = co_await stream_->read_some(asio::buffer(buf.data(), buf.size()));
         decoder_.commit(n);
         if (ec) {
             close(failure{errc::link_closed, ec == asio::error::eof
@@ -198,8 +197,7 @@ awaitable<void> link<Role>::writer() {
             co_await wake_timer_->async_wait(tuple_awaitable);
             continue;
         }
-        auto [ec, n] =
-            co_await asio::async_write(*socket_, asio::buffer(wbuf_), tuple_awaitable);
+        auto [ec, n] = co_await stream_->write(asio::buffer(wbuf_));
         if (ec) {
             close(failure{errc::link_closed, "Writing failed: " + ec.message() + "."});
             co_return;

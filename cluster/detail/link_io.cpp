@@ -11,14 +11,13 @@
 
 namespace hearth::cluster::detail {
 
-awaitable<outcome<frame>> read_frame(tcp::socket& socket, frame_decoder& decoder) {
+awaitable<outcome<frame>> read_frame(link_stream& stream, frame_decoder& decoder) {
     for (;;) {
         auto f = decoder.next();
         if (!f) co_return std::move(f).error();
         if (*f) co_return std::move(**f);
         auto buf = decoder.prepare(16 * 1024);
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf.data(), buf.size()),
-                                                       asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await stream.read_some(asio::buffer(buf.data(), buf.size()));
         decoder.commit(n);
         if (ec) {
             if (ec == asio::error::eof) co_return failure{ec, "The peer closed the connection."};
@@ -27,9 +26,8 @@ awaitable<outcome<frame>> read_frame(tcp::socket& socket, frame_decoder& decoder
     }
 }
 
-awaitable<boost::system::error_code> write_all(tcp::socket& socket, std::string_view bytes) {
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()),
-                                              asio::as_tuple(asio::use_awaitable));
+awaitable<boost::system::error_code> write_all(link_stream& stream, std::string_view bytes) {
+    auto [ec, n] = co_await stream.write(asio::buffer(bytes.data(), bytes.size()));
     (void)n;
     co_return ec;
 }
@@ -40,13 +38,14 @@ void shutdown_and_close(tcp::socket& socket) noexcept {
     socket.close(ignored);
 }
 
-awaitable<void> send_reject(tcp::socket& socket, errc code, std::string_view text) {
+awaitable<void> send_reject(link_stream& stream, errc code, std::string_view text) {
+    if (!stream.writable()) co_return;  // a TLS handshake that did not complete
     std::string out;
     reject_frame r;
     r.code = code;
     r.text = text;
     frame f = r;
-    if (encode(f, out)) co_await write_all(socket, out);
+    if (encode(f, out)) co_await write_all(stream, out);
 }
 
 std::string remote_text(const tcp::socket& socket) {

@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "cluster/detail/link_stream.hpp"
 #include "cluster/frame.hpp"
 #include "cluster/options.hpp"
 #include "cluster/outcome.hpp"
@@ -23,16 +24,16 @@ using tcp = asio::ip::tcp;
 
 /// Reads until `decoder` yields one whole frame (views valid until the decoder's next
 /// prepare()). A socket error becomes a failure with the error code and a sentence.
-awaitable<outcome<frame>> read_frame(tcp::socket& socket, frame_decoder& decoder);
+awaitable<outcome<frame>> read_frame(link_stream& stream, frame_decoder& decoder);
 
 /// Writes all of `bytes`; returns the error (success when empty).
-awaitable<boost::system::error_code> write_all(tcp::socket& socket, std::string_view bytes);
+awaitable<boost::system::error_code> write_all(link_stream& stream, std::string_view bytes);
 
 /// shutdown(both) then close, ignoring errors (the socket may already be dead).
 void shutdown_and_close(tcp::socket& socket) noexcept;
 
 /// Best effort: encodes a reject frame and writes it, bounded by the caller's deadline.
-awaitable<void> send_reject(tcp::socket& socket, errc code, std::string_view text);
+awaitable<void> send_reject(link_stream& stream, errc code, std::string_view text);
 
 /// "host:port" of the remote end, or "?" when the socket is closed.
 std::string remote_text(const tcp::socket& socket);

@@ -119,9 +119,9 @@ connection::queued connection::append_owned(Encode encode) {
         return queued::not_encoded;
     }
     if (!reserve(own_.size() - begin)) return queued::closing;  // closed: own_ is cleared
-    // TCP coalesces adjacent owned packets into one range; WebSocket sends one packet a message.
-    if (kind_ == transport_kind::tcp && !items_.empty() && !items_.back().shared &&
-        items_.back().end == begin) {
+    // TCP and TLS coalesce adjacent owned packets into one range; WebSocket sends one packet a
+    // message.
+    if (is_byte_stream(kind_) && !items_.empty() && !items_.back().shared && items_.back().end == begin) {
         items_.back().end = own_.size();
         ++items_.back().packets;
     } else {

@@ -43,7 +43,14 @@ class gate;
 
 namespace detail {
 
-enum class transport_kind { tcp, ws };
+/// The client transports: Pomelo packets over TCP or over TLS (a byte stream), or one packet per
+/// WebSocket message over ws or wss.
+enum class transport_kind { tcp, ws, tls, wss };
+
+/// TCP and TLS carry a byte stream (packets may be coalesced); WebSocket carries messages.
+constexpr bool is_byte_stream(transport_kind k) noexcept {
+    return k == transport_kind::tcp || k == transport_kind::tls;
+}
 
 /// WebSocket close codes the gate sends (RFC 6455 section 7.4.1).
 namespace ws_close {

@@ -1,7 +1,7 @@
 #pragma once
-// The narrow door through which the WebSocket port's free functions (ws_connection.cpp) reach
-// the gate's private session bookkeeping; the connection and listener classes are friends of
-// the gate themselves. Private to the session module.
+// The narrow door through which the WebSocket and TLS ports' free functions (ws_port.cpp,
+// tls_port.cpp) reach the gate's private session bookkeeping; the connection and listener
+// classes are friends of the gate themselves. Private to the session module.
 
 #include <cstdint>
 #include <memory>
@@ -23,6 +23,11 @@ struct gate_access {
     }
     static void untrack_http_deadline(gate& g, unsigned worker_index, asio::steady_timer* deadline) {
         g.untrack_http_deadline(worker_index, deadline);
+    }
+    static std::shared_ptr<const tls_context> tls(const gate& g) { return g.tls(); }
+    static void tls_established(gate& g) { g.stats().tls_handshakes.add(); }
+    static void tls_failed(gate& g, unsigned worker_index, const boost::system::error_code& ec) {
+        g.on_tls_failed(worker_index, ec);
     }
 };
 

@@ -12,6 +12,7 @@
 #include "session/detail/address_lease.hpp"
 #include "session/detail/ip_network.hpp"
 #include "session/detail/tcp_connection.hpp"
+#include "session/detail/tls_port.hpp"
 #include "session/detail/ws_port.hpp"
 #include "session/gate.hpp"
 
@@ -60,8 +61,9 @@ awaitable<void> listener::accept_loop(std::shared_ptr<listener> self) {
             co_await try_sleep(std::chrono::milliseconds(20));
             continue;
         }
-        // Every client port goes through here: the per-address limits and max_connections are
-        // checked before anything is read (no TLS or WebSocket handshake for a refused client).
+        // Every client port (TCP, ws, TLS, wss) goes through here: the per-address limits and
+        // max_connections are checked before anything is read (no TLS or WebSocket handshake
+        // for a refused client).
         // The lease holds the address's slot until whatever owns the connection ends.
         const auto a = peer.address();
         const address_key key =
@@ -79,10 +81,16 @@ awaitable<void> listener::accept_loop(std::shared_ptr<listener> self) {
                 auto c = std::make_shared<plain>(g, on, g.next_session_id(on.index()), std::move(s));
                 c->hold_address(std::move(lease));
                 c->start();
-            } else {
-                asio::co_spawn(on.executor(), serve_ws_port(g, on, std::move(s), std::move(lease)),
+            } else if (kind == transport_kind::ws) {
+                asio::co_spawn(on.executor(),
+                               serve_ws_port<asio::ip::tcp::socket>(g, on, std::move(s), std::move(lease)),
                                [&g](std::exception_ptr e) {
                                    if (e) log_spawn_failure(g.node(), "gate websocket port", e);
+                               });
+            } else {
+                asio::co_spawn(on.executor(), serve_tls_port(g, on, std::move(s), std::move(lease), kind),
+                               [&g](std::exception_ptr e) {
+                                   if (e) log_spawn_failure(g.node(), "gate TLS port", e);
                                });
             }
         });

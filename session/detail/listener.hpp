@@ -3,9 +3,8 @@
 //
 // The acceptor lives on the gate's home worker; each accepted socket is opened directly on the
 // io_context of the worker chosen round-robin, and its session starts there: a TCP session at
-// once (tcp_connection), the WebSocket port's HTTP exchange first (serve_ws_port, ws_port.hpp).
-// A TLS port would add a transport_kind whose branch runs the TLS handshake and then starts a
-// tcp_connection or serve_ws_port over the TLS stream.
+// once (tcp_connection), the WebSocket port's HTTP exchange first (serve_ws_port, ws_port.hpp),
+// and on the TLS and wss ports the TLS handshake before either (serve_tls_port, tls_port.hpp).
 
 #include <cstdint>
 #include <memory>

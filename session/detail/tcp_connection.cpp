@@ -7,11 +7,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 
+#include "session/detail/tls_stream.hpp"
+
 namespace hearth::session::detail {
 
 template <class Stream>
 tcp_connection<Stream>::tcp_connection(gate& g, worker& w, std::uint64_t id, Stream stream)
-    : connection(g, w, id, transport_kind::tcp), stream_(std::move(stream)) {
+    : connection(g, w, id, is_tls_stream<Stream> ? transport_kind::tls : transport_kind::tcp),
+      stream_(std::move(stream)) {
     auto& socket = boost::beast::get_lowest_layer(stream_);
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -32,10 +35,13 @@ awaitable<void> tcp_connection<Stream>::writer() {
     constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
     std::vector<out_item> items;
     std::string own;
+    std::string flat;  // TLS: the batch in one piece
     std::vector<asio::const_buffer> bufs;
     while (!stopped_) {
         if (queue_empty()) {
             if (kicking_) {
+                // TLS: close_notify first, so the client can tell the end from a cut.
+                if constexpr (is_tls_stream<Stream>) co_await send_close_notify(stream_);
                 // Half-closed: the reader (on the client's EOF) or the kick deadline closes.
                 on_flushed_after_kick();
                 co_return;
@@ -54,7 +60,19 @@ awaitable<void> tcp_connection<Stream>::writer() {
             else
                 bufs.emplace_back(own.data() + it.begin, it.end - it.begin);
         }
+        if constexpr (is_tls_stream<Stream>) {
+            // asio::ssl encrypts one buffer per record and writes each record on its own: a
+            // gathered write of 100 packets would be 100 records and 100 send calls. One
+            // contiguous buffer makes it full records (16 KiB) and one send each.
+            if (bufs.size() > 1) {
+                flat.clear();
+                for (const auto& b : bufs) flat.append(static_cast<const char*>(b.data()), b.size());
+                bufs.assign(1, asio::const_buffer(flat.data(), flat.size()));
+            }
+        }
         auto [ec, n] = co_await asio::async_write(stream_, bufs, tuple_awaitable);
+        if constexpr (is_tls_stream<Stream>)
+            if (flat.capacity() > 64 * 1024) std::string().swap(flat);
         items.clear();
         own.clear();
         if (own.capacity() > 64 * 1024) own.shrink_to_fit();
@@ -81,5 +99,6 @@ void tcp_connection<Stream>::shutdown_and_close() {
 }
 
 template class tcp_connection<asio::ip::tcp::socket>;
+template class tcp_connection<tls_stream>;
 
 }  // namespace hearth::session::detail

@@ -1,10 +1,11 @@
 #pragma once
 // A client session over a byte stream (the gate's TCP port). Private to the session module.
 //
-// `Stream` is the stream the session reads and writes: asio::ip::tcp::socket today. A TLS port
-// (ssl::stream<tcp::socket>) is another instantiation: the loops only need AsyncReadStream /
-// AsyncWriteStream, and the two socket hooks reach the TCP socket through the lowest layer
-// (a TLS half-close sends close_notify first: that is the one hook TLS changes).
+// `Stream` is the stream the session reads and writes: asio::ip::tcp::socket (the TCP port) or
+// tls_stream (tls_stream.hpp, the TLS port), both instantiated in tcp_connection.cpp. The loops
+// only need AsyncReadStream / AsyncWriteStream, and the two socket hooks reach the TCP socket
+// through the lowest layer. What TLS changes: a batch is written as one buffer (full records),
+// and the end of a kick sends close_notify before the TCP half-close.
 
 #include <memory>
 

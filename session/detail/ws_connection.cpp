@@ -6,6 +6,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "session/detail/tls_stream.hpp"
 
 namespace hearth::session::detail {
 
@@ -15,7 +18,8 @@ using tcp = asio::ip::tcp;
 
 template <class NextLayer>
 ws_connection<NextLayer>::ws_connection(gate& g, worker& w, std::uint64_t id, websocket::stream<NextLayer> ws)
-    : connection(g, w, id, transport_kind::ws), ws_(std::move(ws)) {
+    : connection(g, w, id, is_tls_stream<NextLayer> ? transport_kind::wss : transport_kind::ws),
+      ws_(std::move(ws)) {
     boost::system::error_code ec;
     auto ep = beast::get_lowest_layer(ws_).remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -87,5 +91,6 @@ void ws_connection<NextLayer>::shutdown_and_close() {
 }
 
 template class ws_connection<tcp::socket>;
+template class ws_connection<tls_stream>;
 
 }  // namespace hearth::session::detail

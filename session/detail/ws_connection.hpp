@@ -2,9 +2,9 @@
 // A client session over WebSocket (the gate's WebSocket port, after the upgrade). Private to the
 // session module; only the WebSocket port (ws_port.cpp) includes it.
 //
-// `NextLayer` is the stream under the WebSocket: asio::ip::tcp::socket today; a wss port
-// (ssl::stream<tcp::socket>) is another instantiation. The socket hooks reach the TCP socket
-// through beast::get_lowest_layer.
+// `NextLayer` is the stream under the WebSocket: asio::ip::tcp::socket (ws port) or tls_stream
+// (tls_stream.hpp, wss port), both instantiated in ws_connection.cpp. The socket hooks reach the
+// TCP socket through beast::get_lowest_layer; Beast's close handshake ends TLS with close_notify.
 
 #include <memory>
 

@@ -1,21 +1,27 @@
 // The WebSocket port: plain HTTP (static files) and the upgrade to a WebSocket session.
 
+// GCC 12 reports a false -Wmismatched-new-delete inside Asio's recycling allocator when the
+// SSL stream's operations are instantiated here.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 #include <fstream>
 #include <optional>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "framework/node.hpp"
 #include "framework/worker.hpp"
+#include "session/detail/deadline.hpp"
+#include "session/detail/gate_access.hpp"
+#include "session/detail/tls_stream.hpp"
 #include "session/detail/ws_connection.hpp"
 #include "session/detail/ws_port.hpp"
-#include "session/detail/gate_access.hpp"
 #include "session/gate.hpp"
 
 namespace hearth::session::detail {
@@ -26,9 +32,6 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-using namespace asio::experimental::awaitable_operators;
-
 
 std::string_view content_type_of(std::string_view path) {
     auto ends = [&](std::string_view ext) {
@@ -64,21 +67,6 @@ bool find_static(const gate_options& o, std::string_view path, std::string& type
     return true;
 }
 
-// Awaits `op` (an awaitable yielding a tuple whose first element is an error_code), but no later
-// than `deadline`: then the operation is cancelled and the error is timed_out. Both complete
-// before this returns, so nothing outlives the caller's frame (a timer handler that closed the
-// socket instead could run after the frame holding the socket was gone).
-template <class Tuple>
-awaitable<Tuple> before(asio::steady_timer& deadline, awaitable<Tuple> op) {
-    // The timer completes either at the deadline or when cancelled (a shutdown drain ends the
-    // connection that way): both mean "stop waiting".
-    auto r = co_await (std::move(op) || deadline.async_wait(tuple_awaitable));
-    if (r.index() == 0) co_return std::get<0>(std::move(r));
-    Tuple timed_out{};
-    std::get<0>(timed_out) = asio::error::timed_out;
-    co_return timed_out;
-}
-
 // The status that tells an HTTP client why its request could not be read, or none (0) when
 // the connection just ended (EOF, the deadline, a reset): a request we refuse gets an answer.
 http::status refusal_for(const boost::system::error_code& ec) {
@@ -92,7 +80,8 @@ http::status refusal_for(const boost::system::error_code& ec) {
 }
 
 // A short text/plain answer that ends the connection.
-awaitable<void> answer_and_close(asio::steady_timer& deadline, tcp::socket& socket, http::status status,
+template <class Stream>
+awaitable<void> answer_and_close(asio::steady_timer& deadline, Stream& socket, http::status status,
                                  unsigned version, std::string text) {
     http::response<http::string_body> res{status, version};
     res.set(http::field::server, "hearth");
@@ -103,34 +92,20 @@ awaitable<void> answer_and_close(asio::steady_timer& deadline, tcp::socket& sock
     co_await before(deadline, http::async_write(socket, res, tuple_awaitable));
 }
 
-// Keeps a not-yet-upgraded connection's deadline known to the gate for as long as the
-// coroutine frame (and so the timer) lives.
-struct http_deadline_registration {
-    gate& g;
-    unsigned worker_index;
-    asio::steady_timer* deadline;
-    http_deadline_registration(gate& owner, unsigned index, asio::steady_timer& t)
-        : g(owner), worker_index(index), deadline(&t) {
-        gate_access::track_http_deadline(g, worker_index, deadline);
-    }
-    ~http_deadline_registration() { gate_access::untrack_http_deadline(g, worker_index, deadline); }
-    http_deadline_registration(const http_deadline_registration&) = delete;
-    http_deadline_registration& operator=(const http_deadline_registration&) = delete;
-};
-
 }  // namespace
 
-awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket, address_lease lease) {
+template <class Stream>
+awaitable<void> serve_ws_port(gate& g, worker& w, Stream socket, address_lease lease) {
     const auto& o = g.options();
     boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
+    beast::get_lowest_layer(socket).set_option(tcp::no_delay(true), ignored);
     // Until the WebSocket handshake completes, the handshake timeout bounds everything.
     asio::steady_timer deadline(w.context());
     deadline.expires_after(o.handshake_timeout);
     beast::flat_buffer buffer;
     // Shutdown cancels `deadline` while this connection waits; a request that arrives anyway
     // is refused (draining() checked after each read).
-    std::optional<http_deadline_registration> registered(std::in_place, g, w.index(), deadline);
+    std::optional<handshake_deadline_registration> registered(std::in_place, g, w.index(), deadline);
     while (!gate_access::draining(g)) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(8 * 1024);
@@ -160,7 +135,7 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket, address_le
                                           "No WebSocket endpoint here.\n");
                 break;
             }
-            websocket::stream<tcp::socket> ws(std::move(socket));
+            websocket::stream<Stream> ws(std::move(socket));
             ws.binary(true);
             ws.auto_fragment(false);
             ws.read_message_max(std::max<std::size_t>(4 * (o.max_packet_body + 4), 1 << 20));
@@ -173,8 +148,8 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket, address_le
                 lease.reset();
                 co_return;
             }
-            auto c = std::make_shared<ws_connection<tcp::socket>>(
-                g, w, gate_access::next_session_id(g, w.index()), std::move(ws));
+            auto c = std::make_shared<ws_connection<Stream>>(g, w, gate_access::next_session_id(g, w.index()),
+                                                             std::move(ws));
             c->hold_address(std::move(lease));
             c->start();
             co_return;
@@ -201,10 +176,18 @@ awaitable<void> serve_ws_port(gate& g, worker& w, tcp::socket socket, address_le
         auto [wec, wn] = co_await before(deadline, http::async_write(socket, res, tuple_awaitable));
         if (wec || !req.keep_alive()) break;
     }
+    // https: close_notify first, so the browser knows the response was not cut short.
+    // A write of a few bytes: it waits only for a client whose socket buffer is full, and the
+    // deadline bounds that.
+    if constexpr (is_tls_stream<Stream>) co_await before(deadline, send_close_notify(socket));
     gate_access::release_admission(g);  // before the close, so a client that saw EOF may connect again
     lease.reset();
-    socket.shutdown(tcp::socket::shutdown_send, ignored);
-    socket.close(ignored);
+    auto& lowest = beast::get_lowest_layer(socket);
+    lowest.shutdown(tcp::socket::shutdown_send, ignored);
+    lowest.close(ignored);
 }
+
+template awaitable<void> serve_ws_port(gate&, worker&, tcp::socket, address_lease);
+template awaitable<void> serve_ws_port(gate&, worker&, tls_stream, address_lease);
 
 }  // namespace hearth::session::detail

@@ -1,6 +1,6 @@
 #pragma once
 // The WebSocket port of a gate: each accepted connection speaks HTTP until it upgrades to a
-// WebSocket session (ws_connection) or ends. Private to the session module.
+// WebSocket session (ws_connection) or ends; over TLS on the wss port. Private to the session module.
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -22,6 +22,9 @@ namespace hearth::session::detail {
 /// files, all within the handshake timeout. Runs on worker `w`, which owns `socket`; the
 /// admission taken by the listener is released here unless a session takes it over, and so is
 /// the client address's slot (`lease`, empty when the address is not tracked).
-awaitable<void> serve_ws_port(gate& g, worker& w, asio::ip::tcp::socket socket, address_lease lease);
+/// `Stream` is asio::ip::tcp::socket (the ws port) or the TLS stream of tls_stream.hpp after its
+/// handshake (the wss port: https and wss); both are instantiated in ws_port.cpp.
+template <class Stream>
+awaitable<void> serve_ws_port(gate& g, worker& w, Stream socket, address_lease lease);
 
 }  // namespace hearth::session::detail

@@ -2,7 +2,11 @@
 // Several cluster nodes in one test process on 127.0.0.1, each listening on a port chosen by
 // the kernel, with short heartbeats and backoffs so failures are detected in milliseconds.
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +21,7 @@
 #include "tests/framework/harness.hpp"
 #include "tests/framework/test_services.hpp"
 #include "tests/support/fault_proxy.hpp"
+#include "tests/support/test_certs.hpp"
 
 namespace hearth::cluster::testing {
 
@@ -40,17 +45,47 @@ struct test_node {
     hearth::testing::echo_service* echo = nullptr;
 };
 
+/// Whether a fixture's links run over mutual TLS (docs/protocol.md 1.1).
+enum class link_security { plain, tls };
+
 /// Owns nodes (and an io_context thread for fault proxies). Nodes are destroyed in reverse
-/// order of creation.
+/// order of creation. With link_security::tls, config() turns cluster TLS on with a CA made for
+/// the fixture and one certificate per node (named after it) in a temporary folder.
 class fixture {
   public:
-    fixture() : work_(asio::make_work_guard(proxy_ctx_)), proxy_thread_([this] { proxy_ctx_.run(); }) {}
+    explicit fixture(link_security security = link_security::plain)
+        : work_(asio::make_work_guard(proxy_ctx_)), proxy_thread_([this] { proxy_ctx_.run(); }) {
+        if (security == link_security::tls) {
+            static std::atomic<int> serial{0};
+            pki_dir_ = std::filesystem::temp_directory_path() /
+                       ("hearth-cluster-tls-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
+            std::filesystem::create_directories(pki_dir_);
+            ca_.emplace("Hearth Test Cluster CA");
+            hearth::test::write_text_file(pki_dir_ / "ca.pem", ca_->certificate());
+        }
+    }
     ~fixture() {
         for (auto it = order_.rbegin(); it != order_.rend(); ++it) kill(*it);
         proxies_.clear();
         work_.reset();
         proxy_ctx_.stop();
         proxy_thread_.join();
+        if (!pki_dir_.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(pki_dir_, ec);
+        }
+    }
+
+    bool tls() const noexcept { return ca_.has_value(); }
+    const std::filesystem::path& pki_dir() const noexcept { return pki_dir_; }
+    /// Writes `node`'s certificate and key (PKI folder, "<node>.pem"/".key"): issued by the
+    /// fixture's CA (or `by`) and naming `names_node` (default: the node itself).
+    void issue_certificate(const std::string& node, const std::string& names_node = {},
+                           const hearth::test::test_ca* by = nullptr) {
+        const std::string name = names_node.empty() ? node : names_node;
+        const auto p = (by ? *by : *ca_).issue(hearth::test::leaf_spec::named(name, {name}));
+        hearth::test::write_text_file(pki_dir_ / (node + ".pem"), p.certificate);
+        hearth::test::write_text_file(pki_dir_ / (node + ".key"), p.private_key);
     }
 
     /// A node with an echo service, its cluster listening on 127.0.0.1:`port` (0 = any).
@@ -60,6 +95,7 @@ class fixture {
         t = test_node{};
         t.n = std::make_unique<hearth::node>(hearth::testing::test_config(name, threads));
         t.echo = &t.n->add_service<hearth::testing::echo_service>("echo");
+        if (tls() && !std::filesystem::exists(pki_dir_ / (name + ".pem"))) issue_certificate(name);
         t.c = cluster::create(*t.n, o);
         auto p = t.c->listen(endpoint{"127.0.0.1", port});
         if (!p) throw std::runtime_error(p.error().message);
@@ -76,6 +112,11 @@ class fixture {
         c.secret = "s3cret";
         c.heartbeat = heartbeat;
         for (auto& [name, t] : nodes_) c.nodes[name] = endpoint{"127.0.0.1", t.port};
+        if (tls()) {
+            c.tls.certificate_chain_file = (pki_dir_ / "{node}.pem").string();
+            c.tls.private_key_file = (pki_dir_ / "{node}.key").string();
+            c.tls.ca_file = (pki_dir_ / "ca.pem").string();
+        }
         return c;
     }
 
@@ -109,7 +150,13 @@ class fixture {
     std::map<std::string, test_node> nodes_;
     std::vector<std::string> order_;
     std::vector<std::unique_ptr<hearth::test::fault_proxy>> proxies_;
+    std::filesystem::path pki_dir_;
+    std::optional<hearth::test::test_ca> ca_;
 };
+
+/// Catch2: runs the enclosing test case once over plain links and once over mutual TLS.
+#define HEARTH_LINK_SECURITY() \
+    GENERATE(::hearth::cluster::testing::link_security::plain, ::hearth::cluster::testing::link_security::tls)
 
 /// A port nothing listens on (bound, then closed again).
 inline std::uint16_t dead_port() {

@@ -32,7 +32,9 @@ result<int> slow_call(hearth::node& from, int ms, std::chrono::milliseconds time
 
 TEST_CASE("a crashed peer restarted on its address: unreachable, then back within backoff bounds",
           "[cluster][fault]") {
-    fixture f;
+    // Over plain links and over mutual TLS: the guarantees do not depend on the transport.
+    const auto security = HEARTH_LINK_SECURITY();
+    fixture f(security);
     f.add("a");
     auto& b = f.add("b");
     const auto b_port = b.port;
@@ -72,7 +74,9 @@ TEST_CASE("a crashed peer restarted on its address: unreachable, then back withi
 }
 
 TEST_CASE("a blackholed peer is declared down within the heartbeat bound and recovers", "[cluster][fault]") {
-    fixture f;
+    // Over plain links and over mutual TLS: the guarantees do not depend on the transport.
+    const auto security = HEARTH_LINK_SECURITY();
+    fixture f(security);
     f.add("a");
     f.add("b");
     auto& proxy = f.proxy_to("b");
@@ -105,7 +109,9 @@ TEST_CASE("a blackholed peer is declared down within the heartbeat bound and rec
 }
 
 TEST_CASE("half-close and reset: full teardown before reconnect, one socket at a time", "[cluster][fault]") {
-    fixture f;
+    // Over plain links and over mutual TLS: the guarantees do not depend on the transport.
+    const auto security = HEARTH_LINK_SECURITY();
+    fixture f(security);
     f.add("a");
     f.add("b");
     auto& proxy = f.proxy_to("b");
