@@ -84,9 +84,20 @@ struct checker {
     std::optional<json> gate(const json& v, const std::string& key) {
         if (!object(v, key)) return std::nullopt;
         bool ok = true;
-        for (const auto& [k, value] : v.items())
-            if (auto parsed = session::gate_options::from_json(json::object({{k, value}})); !parsed) {
+        for (const auto& [k, value] : v.items()) {
+            auto alone = json::object({{k, value}});
+            // A TLS port is checked on its own value here (a placeholder stands in for the "tls"
+            // block it needs); whether the block is really there is the whole-section check below.
+            if (k == "tls_port" || k == "wss_port")
+                alone["tls"] = {{"certificate_chain_file", "-"}, {"private_key_file", "-"}};
+            if (auto parsed = session::gate_options::from_json(alone); !parsed) {
                 add(quoted(key) + ": " + parsed.error().message);
+                ok = false;
+            }
+        }
+        if (ok)
+            if (auto whole = session::gate_options::from_json(v); !whole) {
+                add(quoted(key) + ": " + whole.error().message);
                 ok = false;
             }
         if (v.contains("host") && v["host"].is_string() && !ip_literal(v["host"].get<std::string>())) {

@@ -8,6 +8,7 @@ hearth_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 hearth_apt_packages=(
     build-essential cmake ninja-build ccache pkg-config git
     libboost1.81-dev libboost-system1.81-dev nlohmann-json3-dev libspdlog-dev catch2 zlib1g-dev libcli11-dev libssl-dev
+    openssl  # the command line, for making a certificate by hand (README, "TLS"); tests use the API
 )
 
 # Packages only the test suite needs (real clients: Node.js, a browser; the second compiler,
