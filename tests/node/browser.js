@@ -22,14 +22,15 @@ function findChromium() {
 }
 
 // Starts headless Chromium with a DevTools endpoint on a free port. Timers are not throttled:
-// the page under test behaves as a tab in the foreground.
-function launchChromium(chromium) {
+// the page under test behaves as a tab in the foreground. `extraArgs` go before the first URL.
+function launchChromium(chromium, extraArgs = []) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-chromium-'));
   const child = spawn(chromium, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--disable-dev-shm-usage', '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-    '--disable-backgrounding-occluded-windows', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank',
+    '--disable-backgrounding-occluded-windows', `--user-data-dir=${profile}`, '--remote-debugging-port=0',
+    ...extraArgs, 'about:blank',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const endpoint = new Promise((resolve, reject) => {
     let err = '';

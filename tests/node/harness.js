@@ -1,5 +1,6 @@
 // Shared by the Node.js gate tests: starting the chat example on free ports, and a Pomelo
-// client (pomelo-protocol codecs) over TCP or WebSocket with deadline-bounded waits.
+// client (pomelo-protocol codecs) over TCP, WebSocket, TLS or WebSocket over TLS with
+// deadline-bounded waits.
 'use strict';
 
 process.noDeprecation = true; // pomelo-protocol uses new Buffer()
@@ -8,6 +9,7 @@ const Protocol = require('pomelo-protocol');
 const WebSocket = require('ws');
 const { Package, Message } = Protocol;
 const net = require('net');
+const tls = require('tls');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -26,33 +28,51 @@ function withDeadline(promise, ms, what) {
   ]);
 }
 
-// Starts the server on free ports and resolves with its printed addresses. `gate` overrides
-// members of the gate's configuration (e.g. heartbeat_ms, static_dir).
-function startServer(program, gate = {}) {
+// Starts the server on free ports and resolves with its printed addresses once it says "ready":
+// { host, port, ws, http } always, plus tls ({ host, port }), wss, https and admin when those
+// endpoints are configured. `gate` overrides members of the gate's configuration (e.g.
+// heartbeat_ms, static_dir, tls_port), `top` adds top-level members (e.g. admin).
+function startServer(program, gate = {}, top = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-node-'));
   const config = path.join(dir, 'config.json');
   fs.writeFileSync(config, JSON.stringify({
     node: { name: 'chat', threads: 2, log_level: 'warn' },
     gate: { host: '127.0.0.1', tcp_port: 0, ws_port: 0, ws_path: '/ws', heartbeat_ms: HEARTBEAT_MS, dict, ...gate },
+    ...top,
   }));
   const child = spawn(program, ['--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
   const addresses = new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
+      if (!/^ready \S+$/m.test(out)) return;
       const tcp = out.match(/^tcp:\/\/([\d.]+):(\d+)$/m);
       const ws = out.match(/^(ws:\/\/[\d.]+:\d+\/ws)$/m);
       const http = out.match(/^(http:\/\/[\d.]+:\d+\/)$/m);
-      if (tcp && ws && http) resolve({ host: tcp[1], port: Number(tcp[2]), ws: ws[1], http: http[1] });
+      const tlsUrl = out.match(/^tls:\/\/([\d.]+):(\d+)$/m);
+      const wss = out.match(/^(wss:\/\/[\d.]+:\d+\/ws)$/m);
+      const https = out.match(/^(https:\/\/[\d.]+:\d+\/)$/m);
+      const admin = out.match(/^admin (http:\/\/[\d.]+:\d+)$/m);
+      const a = {};
+      if (tcp) Object.assign(a, { host: tcp[1], port: Number(tcp[2]) });
+      if (ws) a.ws = ws[1];
+      if (http) a.http = http[1];
+      if (tlsUrl) a.tls = { host: tlsUrl[1], port: Number(tlsUrl[2]) };
+      if (wss) a.wss = wss[1];
+      if (https) a.https = https[1];
+      if (admin) a.admin = admin[1];
+      resolve(a);
     });
     child.on('exit', (code) => reject(new Error(`server exited early with ${code}`)));
   });
-  return { child, addresses: withDeadline(addresses, 10000, 'the server addresses') };
+  return { child, dir, config, addresses: withDeadline(addresses, 10000, 'the server addresses') };
 }
 
-// A Pomelo client: transport = 'tcp' | 'ws'. Packets and messages go through pomelo-protocol.
+// A Pomelo client: transport = 'tcp' | 'ws' | 'tls' | 'wss'. Packets and messages go through
+// pomelo-protocol. `tlsOptions` (tls and wss) go to tls.connect: ca, cert, key, versions...;
+// the server name is 'localhost', which the gate's certificate names.
 class Client {
-  constructor(transport, addr, name) {
+  constructor(transport, addr, name, tlsOptions = {}) {
     this.transport = transport;
     this.name = name;
     this.waiters = [];
@@ -63,14 +83,23 @@ class Client {
     this.codes = {};
     this.dict = {};
     this.opened = new Promise((resolve, reject) => {
-      if (transport === 'tcp') {
-        this.sock = net.connect(addr.port, addr.host, resolve);
+      if (transport === 'tcp' || transport === 'tls') {
+        if (transport === 'tcp') {
+          this.sock = net.connect(addr.port, addr.host, resolve);
+        } else {
+          this.sock = tls.connect({ host: addr.tls.host, port: addr.tls.port, servername: 'localhost', ...tlsOptions },
+            resolve);
+        }
         this.sock.setNoDelay(true);
         this.sock.on('data', (d) => this.onBytes(d));
         this.sock.on('close', () => this.onClose());
-        this.sock.on('error', reject);
+        this.sock.on('error', (e) => {
+          this.error = e;
+          reject(e);
+        });
       } else {
-        this.sock = new WebSocket(addr.ws);
+        this.sock = transport === 'ws' ? new WebSocket(addr.ws)
+          : new WebSocket(addr.wss, { servername: 'localhost', ...tlsOptions });
         this.sock.binaryType = 'nodebuffer';
         this.sock.on('open', resolve);
         this.sock.on('message', (d) => this.onBytes(d));
@@ -79,12 +108,15 @@ class Client {
           this.closeReason = String(reason);
           this.onClose();
         });
-        this.sock.on('error', reject);
+        this.sock.on('error', (e) => {
+          this.error = e;
+          reject(e);
+        });
       }
     });
   }
   send(bytes) {
-    if (this.transport === 'tcp') this.sock.write(Buffer.from(bytes));
+    if (this.transport === 'tcp' || this.transport === 'tls') this.sock.write(Buffer.from(bytes));
     else this.sock.send(Buffer.from(bytes));
   }
   onBytes(d) {
