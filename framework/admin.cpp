@@ -210,9 +210,7 @@ struct admin_server::impl {
     explicit impl(asio::io_context& ctx) : acceptor(ctx) {}
     tcp::acceptor acceptor;
     std::shared_ptr<spdlog::logger> log;
-    // HTTPS: replaced whole by reload_tls(); each connection takes the current one.
-    mutable std::mutex tls_mutex;
-    std::shared_ptr<const tls_context> tls;            // guarded by tls_mutex
+    tls_endpoint tls;                                  // HTTPS: each connection takes the current context
     log_throttle tls_errors{std::chrono::seconds(5)};  // accept loop's strand only
 };
 
@@ -548,9 +546,7 @@ awaitable<void> accept_loop(admin_server& server, tcp::acceptor& acceptor, admin
 void admin_server::start() {
     if (config_.tls.enabled()) {
         // Throws std::runtime_error naming the file (tls_context) before anything listens.
-        auto context = std::make_shared<const tls_context>(config_.tls, tls_context::role::server);
-        std::lock_guard lock(impl_->tls_mutex);
-        impl_->tls = std::move(context);
+        impl_->tls.load(config_.tls, tls_context::role::server);
     }
     auto address = asio::ip::make_address(config_.address);
     tcp::endpoint ep(address, config_.port);
@@ -569,26 +565,22 @@ void admin_server::start() {
 }
 
 std::shared_ptr<const tls_context> admin_server::tls() const {
-    std::lock_guard lock(impl_->tls_mutex);
-    return impl_->tls;
+    return impl_->tls.current();
 }
 
 rpc::outcome<std::string> admin_server::reload_tls() {
     if (!config_.tls.enabled())
         return rpc::failure{std::make_error_code(std::errc::operation_not_supported),
                             "The admin endpoint does not serve HTTPS."};
-    std::shared_ptr<const tls_context> fresh;
-    try {
-        fresh = std::make_shared<const tls_context>(config_.tls, tls_context::role::server);
-    } catch (const std::exception& e) {
-        impl_->log->error("admin TLS reload failed, the previous certificate stays: {}", e.what());
-        return rpc::failure{std::make_error_code(std::errc::invalid_argument), e.what()};
+    auto fingerprint = impl_->tls.reload(config_.tls, tls_context::role::server);
+    if (!fingerprint) {
+        impl_->log->error("admin TLS reload failed, the previous certificate stays: {}",
+                          fingerprint.error().message);
+        return fingerprint;
     }
-    std::string fingerprint = fresh->fingerprint_sha256();
-    impl_->log->info("admin TLS reloaded, now presenting {} (SHA-256 {}), valid until {}", fresh->subject(),
-                     fingerprint, fresh->not_after());
-    std::lock_guard lock(impl_->tls_mutex);
-    impl_->tls = std::move(fresh);
+    const auto now = impl_->tls.current();
+    impl_->log->info("admin TLS reloaded, now presenting {} (SHA-256 {}), valid until {}", now->subject(),
+                     *fingerprint, now->not_after());
     return fingerprint;
 }
 

@@ -262,6 +262,30 @@ const std::string& tls_context::subject() const noexcept {
     return impl_->subject;
 }
 
+void tls_endpoint::load(const tls_options& o, tls_context::role r) {
+    auto fresh = std::make_shared<const tls_context>(o, r);
+    std::lock_guard lock(mutex_);
+    current_ = std::move(fresh);
+}
+
+rpc::outcome<std::string> tls_endpoint::reload(const tls_options& o, tls_context::role r) {
+    std::shared_ptr<const tls_context> fresh;
+    try {
+        fresh = std::make_shared<const tls_context>(o, r);
+    } catch (const std::exception& e) {
+        return invalid(e.what());
+    }
+    std::string fingerprint = fresh->fingerprint_sha256();
+    std::lock_guard lock(mutex_);
+    current_ = std::move(fresh);
+    return fingerprint;
+}
+
+std::shared_ptr<const tls_context> tls_endpoint::current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+}
+
 bool tls_peer_certificate_names(void* native_ssl, std::string_view name) {
     auto* ssl = static_cast<SSL*>(native_ssl);
     if (!ssl || name.empty()) return false;

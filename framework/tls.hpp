@@ -5,6 +5,7 @@
 // headers, so only the .cpp files that open TLS streams pay for them.
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -90,6 +91,29 @@ class tls_context {
   private:
     struct impl;
     std::unique_ptr<impl> impl_;
+};
+
+/// The context a TLS endpoint (a gate's TLS ports, the admin's HTTPS) serves now: loaded at
+/// the start, replaced whole by every successful reload, read once per accepted connection.
+/// Open connections keep the context they were accepted with. Thread-safe.
+class tls_endpoint {
+  public:
+    tls_endpoint() = default;
+    tls_endpoint(const tls_endpoint&) = delete;
+    tls_endpoint& operator=(const tls_endpoint&) = delete;
+
+    /// Loads `o` as the first context. Throws std::runtime_error (tls_context's sentence).
+    void load(const tls_options& o, tls_context::role r);
+    /// Loads `o` again; on success it becomes current and its fingerprint is returned. On
+    /// failure (std::errc::invalid_argument, tls_context's sentence naming the file) the
+    /// current context stays. Reads the files on the caller's thread.
+    rpc::outcome<std::string> reload(const tls_options& o, tls_context::role r);
+    /// The context now; null before load().
+    std::shared_ptr<const tls_context> current() const;
+
+  private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const tls_context> current_;  // guarded by mutex_
 };
 
 /// True when the peer certificate of the TLS stream whose OpenSSL handle is `native_ssl` (an

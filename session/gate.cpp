@@ -105,14 +105,11 @@ awaitable<void> gate::on_start() {
             if (!options_.tls.enabled())
                 throw std::invalid_argument(
                     "tls_port and wss_port need the tls options (certificate and key)");
-            std::shared_ptr<const tls_context> context;
             try {
-                context = std::make_shared<const tls_context>(options_.tls, tls_context::role::server);
+                tls_.load(options_.tls, tls_context::role::server);
             } catch (const std::runtime_error& e) {
                 throw tls_start_error(e.what());
             }
-            std::lock_guard lock(tls_mutex_);
-            tls_ = std::move(context);
         }
         if (options_.tcp_port >= 0) {
             tcp_listener_ = std::make_shared<detail::listener>(*this, detail::transport_kind::tcp);
@@ -296,26 +293,22 @@ void gate::stop_listeners() {
 // ---- TLS ---------------------------------------------------------------------------------------
 
 std::shared_ptr<const tls_context> gate::tls() const {
-    std::lock_guard lock(tls_mutex_);
-    return tls_;
+    return tls_.current();
 }
 
 rpc::outcome<std::string> gate::reload_tls() {
     if (options_.tls_port < 0 && options_.wss_port < 0)
         return rpc::failure{std::make_error_code(std::errc::operation_not_supported),
                             "Gate '" + name() + "' has no TLS port."};
-    std::shared_ptr<const tls_context> fresh;
-    try {
-        fresh = std::make_shared<const tls_context>(options_.tls, tls_context::role::server);
-    } catch (const std::exception& e) {
-        log().error("gate '{}': TLS reload failed, the previous certificate stays: {}", name(), e.what());
-        return rpc::failure{std::make_error_code(std::errc::invalid_argument), e.what()};
+    auto fingerprint = tls_.reload(options_.tls, tls_context::role::server);
+    if (!fingerprint) {
+        log().error("gate '{}': TLS reload failed, the previous certificate stays: {}", name(),
+                    fingerprint.error().message);
+        return fingerprint;
     }
-    std::string fingerprint = fresh->fingerprint_sha256();
+    const auto now = tls_.current();
     log().info("gate '{}': TLS reloaded, now presenting {} (SHA-256 {}), valid until {}", name(),
-               fresh->subject(), fingerprint, fresh->not_after());
-    std::lock_guard lock(tls_mutex_);
-    tls_ = std::move(fresh);
+               now->subject(), *fingerprint, now->not_after());
     return fingerprint;
 }
 

@@ -248,9 +248,7 @@ class gate final : public hearth::service {
     std::atomic<std::uint16_t> ws_port_{0};
     std::atomic<std::uint16_t> tls_port_{0};
     std::atomic<std::uint16_t> wss_port_{0};
-    // The TLS ports' context; replaced whole by reload_tls(), read once per accepted connection.
-    mutable std::mutex tls_mutex_;
-    std::shared_ptr<const tls_context> tls_;  // guarded by tls_mutex_
+    tls_endpoint tls_;  // the TLS ports' context
     std::atomic<std::size_t> connections_{0};
     // Set by kick_all() (after drain_reason_) and never cleared.
     std::atomic<bool> draining_{false};
