@@ -1,6 +1,8 @@
 // What a handler sends to its own session (pushes, broadcasts, a kick, session data) reaches
 // the client before the handler's Response, on a gate node with several workers; pushes from
-// one service to one session keep their order. (Across nodes: tests/examples/cluster_gate_test.cpp.)
+// one service to one session keep their order; over TCP and WebSocket and over their TLS forms
+// (the TLS ports hand their stream to the same connection code). (Across nodes:
+// tests/examples/cluster_gate_test.cpp.)
 
 #include <memory>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "session/gate.hpp"
 #include "tests/framework/harness.hpp"
 #include "tests/session/order_probe.hpp"
+#include "tests/session/tls_pki.hpp"
 
 using namespace std::chrono_literals;
 using hearth::testing::client_event;
@@ -20,12 +23,31 @@ namespace session = hearth::session;
 
 namespace {
 
+using kind = test_client::kind;
+
+const char* kind_name(kind k) {
+    switch (k) {
+        case kind::tcp:
+            return "tcp";
+        case kind::ws:
+            return "ws";
+        case kind::tls:
+            return "tls";
+        case kind::wss:
+            return "wss";
+    }
+    return "?";
+}
+
 struct order_fixture {
     explicit order_fixture(unsigned threads) : n(hearth::testing::test_config("gate-1", threads)) {
         session::gate_options o;
         o.host = "127.0.0.1";
         o.tcp_port = 0;
         o.ws_port = 0;
+        o.tls_port = 0;
+        o.wss_port = 0;
+        o.tls = pki.server();
         g = &n.add_service<session::gate>("gate", std::move(o));  // worker 0
         n.add_service<hearth::testing::order_service>("order");   // worker 1
         n.start();
@@ -34,16 +56,29 @@ struct order_fixture {
     ~order_fixture() { n.stop(); }
 
     /// `count` clients after the handshake; sessions go to the workers round-robin.
-    std::vector<std::unique_ptr<test_client>> clients(std::size_t count, test_client::kind k) {
+    std::vector<std::unique_ptr<test_client>> clients(std::size_t count, kind k) {
         std::vector<std::unique_ptr<test_client>> out;
         for (std::size_t i = 0; i < count; ++i) {
-            out.push_back(
-                std::make_unique<test_client>(k, k == test_client::kind::tcp ? g->tcp_port() : g->ws_port()));
+            out.push_back(std::make_unique<test_client>(k, port(k), pki.client()));
             REQUIRE(out.back()->handshake()["code"] == 200);
         }
         return out;
     }
+    std::uint16_t port(kind k) const {
+        switch (k) {
+            case kind::tcp:
+                return g->tcp_port();
+            case kind::ws:
+                return g->ws_port();
+            case kind::tls:
+                return g->tls_port();
+            case kind::wss:
+                return g->wss_port();
+        }
+        return 0;
+    }
 
+    hearth::testing::tls_pki pki;  // before the node: the gate loads it when it starts
     hearth::node n;
     session::gate* g = nullptr;
 };
@@ -51,12 +86,14 @@ struct order_fixture {
 }  // namespace
 
 TEST_CASE("order: a handler's pushes reach the client before its Response (2 and 3 workers)", "[order]") {
+    const auto k = GENERATE(kind::tcp, kind::ws, kind::tls, kind::wss);
+    INFO("transport " << kind_name(k));
     for (unsigned threads : {2u, 3u}) {
         CAPTURE(threads);
         order_fixture f(threads);
         // 4 clients x 50 joins: sessions on every worker, 4 pushes (ref::push and group
         // broadcast alternating) before each Response.
-        auto cs = f.clients(4, test_client::kind::tcp);
+        auto cs = f.clients(4, k);
         int early = 0;
         for (std::size_t i = 0; i < cs.size(); ++i) {
             const int r =
@@ -69,8 +106,10 @@ TEST_CASE("order: a handler's pushes reach the client before its Response (2 and
 }
 
 TEST_CASE("order: over WebSocket too", "[order]") {
+    const auto k = GENERATE(kind::ws, kind::wss);
+    INFO("transport " << kind_name(k));
     order_fixture f(2);
-    auto cs = f.clients(2, test_client::kind::ws);
+    auto cs = f.clients(2, k);
     int early = 0;
     for (std::size_t i = 0; i < cs.size(); ++i) {
         const int r = hearth::testing::count_responses_first(*cs[i], 50, 3, 1 + static_cast<int>(i) * 1000);
@@ -82,8 +121,10 @@ TEST_CASE("order: over WebSocket too", "[order]") {
 
 TEST_CASE("order: pushes then a kick: the client sees the pushes, then the Kick, never the Response first",
           "[order]") {
+    const auto k = GENERATE(kind::tcp, kind::ws, kind::tls, kind::wss);
+    INFO("transport " << kind_name(k));
     order_fixture f(2);
-    auto cs = f.clients(40, test_client::kind::tcp);
+    auto cs = f.clients(40, k);
     int wrong = 0;
     for (std::size_t i = 0; i < cs.size(); ++i) {
         json req;
@@ -108,8 +149,10 @@ TEST_CASE("order: pushes then a kick: the client sees the pushes, then the Kick,
 }
 
 TEST_CASE("order: bind and session data set by a handler are in place when its Response arrives", "[order]") {
+    const auto k = GENERATE(kind::tcp, kind::ws, kind::tls, kind::wss);
+    INFO("transport " << kind_name(k));
     order_fixture f(2);
-    auto cs = f.clients(4, test_client::kind::tcp);
+    auto cs = f.clients(4, k);
     for (std::size_t i = 0; i < cs.size(); ++i) {
         auto& c = *cs[i];
         for (int k = 0; k < 25; ++k) {
