@@ -33,7 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/config.hpp"
-#include "framework/tls.hpp"
+#include "framework/tls_options.hpp"
 #include "rpc/basic_result.hpp"
 
 namespace hearth::app {

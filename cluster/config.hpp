@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/outcome.hpp"
-#include "framework/tls.hpp"
+#include "framework/tls_options.hpp"
 #include "rpc/codec.hpp"
 
 namespace hearth::cluster {
@@ -63,7 +63,7 @@ struct cluster_config {
     /// nodes share an address.
     std::map<std::string, std::optional<endpoint>, std::less<>> nodes;
     /// Cluster links over mutually authenticated TLS when enabled (JSON "tls": the shape of
-    /// framework/tls.hpp's tls_options, the CA key being "ca_file", which is required). In
+    /// framework/tls_options.hpp, the CA key being "ca_file", which is required). In
     /// certificate_chain_file and private_key_file, "{node}" stands for each node's own name,
     /// so one file serves every node ("certs/{node}.pem"). Off by default.
     tls_options tls;

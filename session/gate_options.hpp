@@ -15,7 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "framework/asio.hpp"
-#include "framework/tls.hpp"
+#include "framework/tls_options.hpp"
 #include "rpc/failure.hpp"
 #include "session/handshake.hpp"
 #include "session/route_dictionary.hpp"
@@ -61,7 +61,7 @@ struct gate_options {
     /// WebSocket over TLS (wss://), and the static files over https on the same port. Off (-1)
     /// by default; needs `tls`.
     int wss_port = -1;
-    /// The certificate, key and TLS policy of tls_port and wss_port (framework/tls.hpp). Loaded
+    /// The certificate, key and TLS policy of tls_port and wss_port (framework/tls_options.hpp). Loaded
     /// when the gate starts (a bad file makes the start fail with a sentence naming it) and
     /// again on gate::reload_tls(). The TLS handshake counts against handshake_timeout.
     tls_options tls;

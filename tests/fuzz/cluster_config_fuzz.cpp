@@ -69,6 +69,7 @@ void check_diff(const cluster_config& a, const cluster_config& b) {
     FUZZ_CHECK(d.codec_changed == (a.codec != b.codec), "codec_changed is wrong");
     FUZZ_CHECK(d.max_frame_changed == (a.max_frame != b.max_frame), "max_frame_changed is wrong");
     FUZZ_CHECK(d.heartbeat_changed == (a.heartbeat != b.heartbeat), "heartbeat_changed is wrong");
+    FUZZ_CHECK(d.tls_changed == (a.tls != b.tls), "tls_changed is wrong");
     FUZZ_CHECK(d.empty() == (a == b), "empty() disagrees with equality");
 
     std::set<std::string> seen;
