@@ -75,12 +75,11 @@ https_result https_request(std::uint16_t port, const std::string& ca_file, const
 }
 
 struct https_fixture {
-    fs::path dir;
+    hearth::test::temporary_pki pki;
+    const fs::path& dir = pki.dir();
     node n{test_config("admin-tls", 2)};
     std::unique_ptr<admin_server> admin;
     https_fixture() {
-        dir = fs::temp_directory_path() / ("hearth-admin-tls-" + std::to_string(::getpid()));
-        hearth::test::write_test_pki(dir);
         // The live files the admin reads; the test overwrites them to renew the certificate.
         fs::copy_file(dir / "server.pem", dir / "live.pem", fs::copy_options::overwrite_existing);
         fs::copy_file(dir / "server.key", dir / "live.key", fs::copy_options::overwrite_existing);
@@ -97,8 +96,6 @@ struct https_fixture {
     ~https_fixture() {
         admin->stop();
         n.stop();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
     }
     std::string ca() const { return (dir / "ca.pem").string(); }
 };

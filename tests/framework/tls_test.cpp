@@ -31,24 +31,13 @@ using hearth::test::write_text_file;
 
 namespace {
 
-// A fresh directory holding the test PKI (test_certs.hpp), removed at the end of the test.
-struct pki_dir {
-    fs::path dir;
-    pki_dir() {
-        static std::atomic<int> n{0};
-        dir = fs::temp_directory_path() /
-              ("hearth-tls-test-" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1)));
-        hearth::test::write_test_pki(dir);
-    }
-    ~pki_dir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::string operator()(const std::string& name) const { return (dir / name).string(); }
+// The test PKI in a folder of its own (test_certs.hpp), with shorthands for file paths.
+struct pki_dir : hearth::test::temporary_pki {
+    std::string operator()(const std::string& name) const { return file(name); }
     tls_options server(const std::string& stem = "server") const {
         tls_options o;
-        o.certificate_chain_file = (*this)(stem + ".pem");
-        o.private_key_file = (*this)(stem + ".key");
+        o.certificate_chain_file = file(stem + ".pem");
+        o.private_key_file = file(stem + ".key");
         return o;
     }
 };
@@ -86,7 +75,7 @@ TEST_CASE("tls_context names the file and the problem for every bad configuratio
               std::string::npos);
     }
     SECTION("certificate file that is not PEM") {
-        write_text_file(pki.dir / "garbage.pem", "not a certificate\n");
+        write_text_file(pki.dir() / "garbage.pem", "not a certificate\n");
         o.certificate_chain_file = pki("garbage.pem");
         CHECK(error_of(o).find("'" + pki("garbage.pem") + "' holds no usable PEM certificate") !=
               std::string::npos);
@@ -102,8 +91,8 @@ TEST_CASE("tls_context names the file and the problem for every bad configuratio
         spec.valid_from = std::chrono::hours(24);
         spec.valid_until = std::chrono::hours(48);
         auto p = ca.issue(spec);
-        write_text_file(pki.dir / "future.pem", p.certificate);
-        write_text_file(pki.dir / "future.key", p.private_key);
+        write_text_file(pki.dir() / "future.pem", p.certificate);
+        write_text_file(pki.dir() / "future.key", p.private_key);
         CHECK(error_of(pki.server("future")).find("'" + pki("future.pem") + "' is not valid before") !=
               std::string::npos);
     }
@@ -137,7 +126,7 @@ TEST_CASE("tls_context names the file and the problem for every bad configuratio
         o.ca_file = pki("absent-ca.pem");
         CHECK(error_of(o).find("cannot read the CA file '" + pki("absent-ca.pem") + "'") !=
               std::string::npos);
-        write_text_file(pki.dir / "garbage-ca.pem",
+        write_text_file(pki.dir() / "garbage-ca.pem",
                         "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         o.ca_file = pki("garbage-ca.pem");
         CHECK(error_of(o).find("the CA file '" + pki("garbage-ca.pem") +

@@ -25,20 +25,6 @@ namespace {
 
 using kind = test_client::kind;
 
-const char* kind_name(kind k) {
-    switch (k) {
-        case kind::tcp:
-            return "tcp";
-        case kind::ws:
-            return "ws";
-        case kind::tls:
-            return "tls";
-        case kind::wss:
-            return "wss";
-    }
-    return "?";
-}
-
 struct order_fixture {
     explicit order_fixture(unsigned threads) : n(hearth::testing::test_config("gate-1", threads)) {
         session::gate_options o;
@@ -87,7 +73,7 @@ struct order_fixture {
 
 TEST_CASE("order: a handler's pushes reach the client before its Response (2 and 3 workers)", "[order]") {
     const auto k = GENERATE(kind::tcp, kind::ws, kind::tls, kind::wss);
-    INFO("transport " << kind_name(k));
+    INFO("transport " << hearth::testing::kind_name(k));
     for (unsigned threads : {2u, 3u}) {
         CAPTURE(threads);
         order_fixture f(threads);
@@ -107,7 +93,7 @@ TEST_CASE("order: a handler's pushes reach the client before its Response (2 and
 
 TEST_CASE("order: over WebSocket too", "[order]") {
     const auto k = GENERATE(kind::ws, kind::wss);
-    INFO("transport " << kind_name(k));
+    INFO("transport " << hearth::testing::kind_name(k));
     order_fixture f(2);
     auto cs = f.clients(2, k);
     int early = 0;
@@ -122,7 +108,7 @@ TEST_CASE("order: over WebSocket too", "[order]") {
 TEST_CASE("order: pushes then a kick: the client sees the pushes, then the Kick, never the Response first",
           "[order]") {
     const auto k = GENERATE(kind::tcp, kind::ws, kind::tls, kind::wss);
-    INFO("transport " << kind_name(k));
+    INFO("transport " << hearth::testing::kind_name(k));
     order_fixture f(2);
     auto cs = f.clients(40, k);
     int wrong = 0;
@@ -150,7 +136,7 @@ TEST_CASE("order: pushes then a kick: the client sees the pushes, then the Kick,
 
 TEST_CASE("order: bind and session data set by a handler are in place when its Response arrives", "[order]") {
     const auto k = GENERATE(kind::tcp, kind::ws, kind::tls, kind::wss);
-    INFO("transport " << kind_name(k));
+    INFO("transport " << hearth::testing::kind_name(k));
     order_fixture f(2);
     auto cs = f.clients(4, k);
     for (std::size_t i = 0; i < cs.size(); ++i) {

@@ -400,4 +400,19 @@ class test_client {
     std::string close_reason_;
 };
 
+/// "tcp", "ws", "tls" or "wss", for test messages.
+inline const char* kind_name(test_client::kind k) {
+    switch (k) {
+        case test_client::kind::tcp:
+            return "tcp";
+        case test_client::kind::ws:
+            return "ws";
+        case test_client::kind::tls:
+            return "tls";
+        case test_client::kind::wss:
+            return "wss";
+    }
+    return "?";
+}
+
 }  // namespace hearth::testing

@@ -64,20 +64,6 @@ class room_service : public hearth::service {
     }
 };
 
-const char* kind_name(kind k) {
-    switch (k) {
-        case kind::tcp:
-            return "tcp";
-        case kind::ws:
-            return "ws";
-        case kind::tls:
-            return "tls";
-        case kind::wss:
-            return "wss";
-    }
-    return "?";
-}
-
 // A gate "gate" with every port on (any free port) and the test PKI's server certificate, and
 // the room service. `configure` adjusts the options before the start.
 struct tls_fixture {
@@ -229,7 +215,7 @@ TEST_CASE("tls gate: request/response and pushes over TLS and WSS; the gate's ce
     CHECK(f.g->tls_url() == "tls://127.0.0.1:" + std::to_string(f.g->tls_port()));
     CHECK(f.g->wss_url() == "wss://127.0.0.1:" + std::to_string(f.g->wss_port()) + "/ws");
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         test_client c(k, f.port(k), f.pki.client());
         CHECK(c.tls_version() == "TLSv1.3");
         CHECK(c.peer_certificate_sha256() == f.g->tls()->fingerprint_sha256());
@@ -267,12 +253,12 @@ TEST_CASE("tls gate: a kick is delivered, then close_notify: the client sees a c
           "[tls][kick]") {
     tls_fixture f;
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         test_client c(k, f.port(k), f.pki.client());
         REQUIRE(c.handshake()["code"] == 200);
         REQUIRE(echoes(c, 1));
         json req;
-        req["reason"] = std::string("go away over ") + kind_name(k);
+        req["reason"] = std::string("go away over ") + hearth::testing::kind_name(k);
         c.request(2, "room.kick", req);
         std::optional<hearth::testing::owned_packet> kick;
         while (auto p = c.next()) {
@@ -304,7 +290,7 @@ TEST_CASE("tls gate: a kick is delivered, then close_notify: the client sees a c
 TEST_CASE("tls gate: a client that never reads is kicked by the write-queue limits over TLS and WSS",
           "[tls][slow]") {
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         tls_fixture f([](session::gate_options& o, const tls_pki&) {
             o.max_queued_bytes = 256 * 1024;
             o.max_queued_packets = 1000;
@@ -332,7 +318,7 @@ TEST_CASE("tls gate: the handshake timeout bounds clients that stall or send gar
     constexpr auto slack = 2000ms;
     tls_fixture f([&](session::gate_options& o, const tls_pki&) { o.handshake_timeout = timeout; });
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         const auto timeouts = f.tls_errors("timeout");
         const auto not_tls = f.tls_errors("not_tls");
         asio::io_context io;
@@ -397,7 +383,7 @@ TEST_CASE("tls gate: max_connections counts TLS and WSS connections", "[tls][lim
 TEST_CASE("tls gate: with a client CA, a client certificate is required", "[tls][client-cert]") {
     tls_fixture f([](session::gate_options& o, const tls_pki& pki) { o.tls.ca_file = pki.file("ca.pem"); });
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         const auto no_cert = f.tls_errors("no_certificate");
         const auto bad_cert = f.tls_errors("bad_certificate");
         CHECK(refused(k, f.port(k), f.pki.client()));
@@ -455,7 +441,7 @@ TEST_CASE("tls gate: reload_tls presents the new certificate to new connections 
     for (auto& c : before) CHECK(echoes(*c, 1));
     // New connections get the new certificate.
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         test_client c(k, f.port(k), f.pki.client());
         CHECK(c.peer_certificate_sha256() == new_fp);
         REQUIRE(c.handshake()["code"] == 200);
@@ -488,7 +474,7 @@ TEST_CASE("tls gate: reload_tls presents the new certificate to new connections 
     }
     CHECK(f.g->tls()->fingerprint_sha256() == new_fp);
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         test_client c(k, f.port(k), f.pki.client());
         CHECK(c.peer_certificate_sha256() == new_fp);
         REQUIRE(c.handshake()["code"] == 200);
@@ -521,7 +507,7 @@ TEST_CASE("tls gate: TLS handshakes and their failures are counted by reason", "
     std::uint64_t handshakes = 0;
     std::uint64_t errors = 0;
     for (auto k : {kind::tls, kind::wss}) {
-        INFO("transport " << kind_name(k));
+        INFO("transport " << hearth::testing::kind_name(k));
         {
             test_client c(k, f.port(k), f.pki.client());
             REQUIRE(c.handshake()["code"] == 200);

@@ -2,8 +2,10 @@
 
 #include "tests/support/test_certs.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -174,6 +176,19 @@ void write_test_pki(const std::filesystem::path& dir) {
     for (const char* node : {"node-a", "node-b", "node-c"})
         write(node, ca.issue(leaf_spec::named(node, {node})));
     write("other-node-a", other.issue(leaf_spec::named("node-a", {"node-a"})));
+}
+
+temporary_pki::temporary_pki() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "hearth-pki-XXXXXX").string();
+    if (!::mkdtemp(pattern.data()))
+        throw std::runtime_error("test certificates: mkdtemp failed for " + pattern);
+    dir_ = pattern;
+    write_test_pki(dir_);
+}
+
+temporary_pki::~temporary_pki() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
 }
 
 }  // namespace hearth::test

@@ -74,4 +74,22 @@ void write_text_file(const std::filesystem::path& path, const std::string& text)
 ///   other-node-a.pem/.key               node-a's name from the other CA
 void write_test_pki(const std::filesystem::path& dir);
 
+/// write_test_pki's set in a new folder of its own under the system's temporary directory,
+/// removed (with anything the test added) when the object goes. Throws std::runtime_error when
+/// the folder cannot be made.
+class temporary_pki {
+  public:
+    temporary_pki();
+    ~temporary_pki();
+    temporary_pki(const temporary_pki&) = delete;
+    temporary_pki& operator=(const temporary_pki&) = delete;
+
+    const std::filesystem::path& dir() const noexcept { return dir_; }
+    /// The path of a file in the folder ("server.pem", "client.key", ...).
+    std::string file(const std::string& name) const { return (dir_ / name).string(); }
+
+  private:
+    std::filesystem::path dir_;
+};
+
 }  // namespace hearth::test
