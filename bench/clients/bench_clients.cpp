@@ -520,21 +520,9 @@ int load_handshakes(tcp::endpoint ep, transport t, int concurrency, double secon
 
 // ---- driver ------------------------------------------------------------------------------------
 
-// The bench's certificates: a CA and a server certificate for localhost / 127.0.0.1, made once
-// per run in a temporary folder (removed at exit).
-struct bench_pki {
-    std::string dir;
-    bench_pki() {
-        char tmpl[] = "/tmp/hearth-bench-tls-XXXXXX";
-        if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-        dir = tmpl;
-        hearth::test::write_test_pki(dir);
-    }
-    ~bench_pki() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-};
+// The bench's certificates (a CA and a server certificate for localhost / 127.0.0.1) are made
+// once per run in a temporary folder, removed at exit.
+using bench_pki = hearth::test::temporary_pki;
 
 struct server {
     server(unsigned threads, const bench_pki& pki) : n(config(threads)) {
@@ -543,8 +531,8 @@ struct server {
         o.ws_port = 0;
         o.tls_port = 0;
         o.wss_port = 0;
-        o.tls.certificate_chain_file = pki.dir + "/server.pem";
-        o.tls.private_key_file = pki.dir + "/server.key";
+        o.tls.certificate_chain_file = pki.file("server.pem");
+        o.tls.private_key_file = pki.file("server.key");
         o.max_queued_bytes = 16 * 1024 * 1024;
         o.max_queued_packets = 1 << 20;
         g = &n.add_service<session::gate>("gate", o);
@@ -616,7 +604,7 @@ int main(int argc, char** argv) {
     const std::string secs = std::to_string(seconds);
 
     const bench_pki pki;
-    const std::string ca_arg = " --ca " + pki.dir + "/ca.pem";
+    const std::string ca_arg = " --ca " + pki.file("ca.pem");
 
     // Idle memory first, on a fresh server, so freed buffers of other cases do not hide growth.
     for (const char* mode : {"idle", "idle-tls"}) {
