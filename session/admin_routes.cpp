@@ -45,12 +45,19 @@ void register_admin_routes(admin_server& admin, gate& g) {
             item["worker"] = s.worker;
             item["since"] = iso_time(s.since);
             item["age_seconds"] = std::chrono::duration<double>(now - s.since).count();
+            // Parked: its connection was lost and it waits for a resume (docs/resume.md).
+            item["parked"] = s.parked_since.has_value();
+            if (s.parked_since) {
+                item["parked_since"] = iso_time(*s.parked_since);
+                item["parked_seconds"] = std::chrono::duration<double>(now - *s.parked_since).count();
+            }
             items.push_back(std::move(item));
         }
         admin_response r;
         r.body["gate"] = g.name();
         r.body["node"] = g.node().name();
         r.body["total"] = page.total;
+        r.body["parked"] = g.parked_count();
         r.body["offset"] = offset;
         r.body["limit"] = limit;
         r.body["items"] = std::move(items);

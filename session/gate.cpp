@@ -84,8 +84,25 @@ awaitable<void> gate::on_start() {
         m.counter("hearth_gate_kicked_total", "Sessions kicked with a reason.", labels),
         m.counter("hearth_gate_tls_handshakes_total", "TLS handshakes completed on the tls and wss ports.",
                   labels),
+        m.gauge("hearth_gate_parked_sessions",
+                "Sessions parked after losing their connection, waiting for a resume.", labels),
+        m.counter("hearth_gate_resumes_total", "Parked or half-open sessions resumed by their client.",
+                  labels),
+        m.counter("hearth_gate_replayed_packets_total",
+                  "Responses and pushes written again after a resume (the client had missed them).", labels),
+        m.counter("hearth_gate_parked_expired_total",
+                  "Parked sessions closed because no resume came within the grace period.", labels),
+        m.counter("hearth_gate_resume_overflow_total",
+                  "Parked sessions closed because their replay buffer would overflow.", labels),
+        m.gauge("hearth_gate_resume_buffer_bytes", "Bytes held in the sessions' replay buffers.", labels),
+        {},
         {},
     });
+    for (const char* reason : {"malformed", "unknown", "bad_token", "too_old", "ahead"})
+        counters_->resume_refused.emplace_back(
+            reason, &m.counter("hearth_gate_resume_refused_total",
+                               "Resume attempts answered with a new session, by reason.",
+                               metric_labels{{"gate", name()}, {"reason", reason}}));
     for (const char* reason : {"protocol_version", "no_certificate", "bad_certificate", "not_tls",
                                "no_shared_cipher", "eof", "timeout", "other"})
         counters_->tls_errors.emplace_back(
@@ -454,7 +471,7 @@ awaitable<gate::session_page> gate::list_sessions(std::size_t offset, std::size_
         page.total = ids.size();
         for (std::size_t i = offset; i < ids.size() && page.items.size() < limit; ++i) {
             const auto& r = records_.at(ids[i]);
-            page.items.push_back(session_info{ids[i], r.uid, r.worker, r.since});
+            page.items.push_back(session_info{ids[i], r.uid, r.worker, r.since, r.parked_since});
         }
         co_return page;
     };
@@ -470,15 +487,68 @@ awaitable<bool> gate::kick_session(std::uint64_t id, std::string reason) {
     co_return co_await asio::co_spawn(home().executor(), std::move(kick), asio::use_awaitable);
 }
 
-void gate::on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served) {
+void gate::on_session_parked(detail::connection& c) {
+    counters_->parked.add(1);
+    parked_.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t id = c.id();
+    const auto since = std::chrono::system_clock::now();
+    home().post_function([this, id, since](worker&) {
+        auto it = records_.find(id);
+        if (it == records_.end()) return;
+        it->second.parked_since = since;
+        it->second.parked_order = next_parked_order_++;
+        parked_order_.emplace(it->second.parked_order, id);
+        // Over the bound: the session parked longest goes (its client is the least likely back).
+        while (parked_order_.size() > options_.resume.max_parked_sessions) {
+            const std::uint64_t oldest = parked_order_.begin()->second;
+            parked_order_.erase(parked_order_.begin());
+            if (auto o = records_.find(oldest); o != records_.end()) o->second.parked_order = 0;
+            with_session(oldest, [](detail::connection& p) {
+                if (p.parked_since()) p.close("too many parked sessions");  // unless resumed meanwhile
+            });
+        }
+    });
+}
+
+void gate::on_session_unparked(detail::connection& c) {
+    counters_->parked.add(-1);
+    parked_.fetch_sub(1, std::memory_order_relaxed);
+    const std::uint64_t id = c.id();
+    home().post_function([this, id](worker&) {
+        auto it = records_.find(id);
+        if (it == records_.end()) return;
+        it->second.parked_since.reset();
+        if (it->second.parked_order) parked_order_.erase(it->second.parked_order);
+        it->second.parked_order = 0;
+    });
+}
+
+void gate::on_relay_started(detail::connection& c) {
     const std::uint64_t id = c.id();
     counters_->sessions.add(-1);
-    connection_gone();
+    home().post_function([this, id](worker&) { records_.erase(id); });
+    shard_at(c.home().index()).sessions.erase(id);  // run() keeps the connection alive
+}
+
+void gate::count_resume_refused(std::string_view reason) {
+    for (auto& [label, counter] : counters_->resume_refused)
+        if (label == reason) counter->add();
+}
+
+void gate::on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served,
+                             bool was_parked) {
+    const std::uint64_t id = c.id();
+    counters_->sessions.add(-1);
+    if (was_parked) {
+        counters_->parked.add(-1);
+        parked_.fetch_sub(1, std::memory_order_relaxed);
+    }
     log().debug("session {} closed: {}", id, reason);
     home().post_function([this, id, reason = std::move(reason), served = std::move(served)](worker&) mutable {
         std::string uid;
         if (auto it = records_.find(id); it != records_.end()) {
             uid = std::move(it->second.uid);
+            if (it->second.parked_order) parked_order_.erase(it->second.parked_order);
             records_.erase(it);
         }
         if (!uid.empty())

@@ -26,8 +26,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -92,8 +95,11 @@ class gate final : public hearth::service {
     /// the files on the caller's thread.
     rpc::outcome<std::string> reload_tls();
 
-    /// Live sessions (accepted and not yet closed). Any thread.
+    /// Open client connections (accepted and not yet closed; a parked session has none). Any
+    /// thread.
     std::size_t session_count() const noexcept { return connections_.load(std::memory_order_relaxed); }
+    /// Sessions parked now, waiting for their client to resume (docs/resume.md). Any thread.
+    std::size_t parked_count() const noexcept { return parked_.load(std::memory_order_relaxed); }
 
     /// One live session as the admin endpoint lists it.
     struct session_info {
@@ -101,6 +107,8 @@ class gate final : public hearth::service {
         std::string uid;  ///< empty until bound
         unsigned worker = 0;
         std::chrono::system_clock::time_point since;  ///< when the session opened
+        /// Parked (its connection lost, waiting for a resume) since then; nullopt when connected.
+        std::optional<std::chrono::system_clock::time_point> parked_since;
     };
     struct session_page {
         std::size_t total = 0;            ///< live sessions known to the gate
@@ -133,8 +141,17 @@ class gate final : public hearth::service {
         hearth::counter& request_errors;
         hearth::counter& kicked;
         hearth::counter& tls_handshakes;  // TLS handshakes completed (tls and wss ports)
+        // Session resume (docs/resume.md).
+        hearth::gauge& parked;               // sessions parked now
+        hearth::counter& resumes;            // resumes that succeeded
+        hearth::counter& replayed;           // packets written again after a resume
+        hearth::counter& resume_expired;     // parked sessions closed at the end of the grace
+        hearth::counter& resume_overflow;    // parked sessions closed: replay buffer full
+        hearth::gauge& resume_buffer_bytes;  // bytes held by every replay buffer
         /// TLS handshakes that failed, one counter per tls_error_reason() label.
         std::vector<std::pair<std::string_view, hearth::counter*>> tls_errors;
+        /// Resumes refused, one counter per reason (malformed, unknown, bad_token, too_old, ahead).
+        std::vector<std::pair<std::string_view, hearth::counter*>> resume_refused;
     };
     counters& stats() noexcept { return *counters_; }
 
@@ -157,7 +174,17 @@ class gate final : public hearth::service {
     }
     std::uint64_t next_session_id(unsigned worker_index);
     void on_session_opened(const std::shared_ptr<detail::connection>& c);
-    void on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served);
+    /// The session of `c` closed for good (session_closed to the services that served it).
+    /// `was_parked`: it was parked until now. Its worker.
+    void on_session_closed(detail::connection& c, std::string reason, std::vector<std::string> served,
+                           bool was_parked);
+    /// Resume bookkeeping, on the session's worker: parked (counted, listed, bounded by
+    /// max_parked_sessions), attached to a relay again, and a connection that became the relay
+    /// of another session (its own session record goes, without any event).
+    void on_session_parked(detail::connection& c);
+    void on_session_unparked(detail::connection& c);
+    void on_relay_started(detail::connection& c);
+    void count_resume_refused(std::string_view reason);
     bool admit();  ///< counts a connection if under max_connections
     /// The listener's check of a connection just accepted from `peer`, on the home worker: the
     /// per-address limits, then max_connections. True: admitted (and `lease` holds the
@@ -201,6 +228,8 @@ class gate final : public hearth::service {
         unsigned worker = 0;
         std::chrono::system_clock::time_point since;
         std::unordered_map<std::string, nlohmann::json> data;
+        std::optional<std::chrono::system_clock::time_point> parked_since;
+        std::uint64_t parked_order = 0;  // key in parked_order_ while parked
     };
 
     shard& shard_at(unsigned worker_index) { return *shards_.at(worker_index); }
@@ -234,6 +263,10 @@ class gate final : public hearth::service {
     std::vector<std::unique_ptr<shard>> shards_;
     std::unordered_map<std::uint64_t, record> records_;         // home worker only
     std::unordered_map<std::string, std::uint64_t> uid_index_;  // home worker only
+    // Parked sessions in the order they parked (for max_parked_sessions): home worker only.
+    std::map<std::uint64_t, std::uint64_t> parked_order_;  // order -> session id
+    std::uint64_t next_parked_order_ = 1;
+    std::atomic<std::size_t> parked_{0};
     // The per-address limits (table, sweep timer, log throttle): home worker only; null when
     // the limits are off.
     struct per_address;

@@ -70,6 +70,31 @@ void set(T& field, outcome<U>&& r, std::optional<failure>& error) {
         error = std::move(r).error();
 }
 
+// The "resume" block (resume_options); a failure names the key.
+std::optional<failure> read_resume(resume_options& r, const nlohmann::json& v) {
+    if (!v.is_object()) return invalid("gate option 'resume' must be an object.");
+    std::optional<failure> error;
+    for (const auto& [key, e] : v.items()) {
+        const std::string name = "resume." + key;
+        const char* k = name.c_str();
+        if (key == "enabled") {
+            if (!e.is_boolean()) return invalid("gate option 'resume.enabled' must be true or false.");
+            r.enabled = e.get<bool>();
+        } else if (key == "grace_ms")
+            set(r.grace, positive_ms(e, k), error);
+        else if (key == "buffer_bytes")
+            set(r.buffer_bytes, positive_size(e, k), error);
+        else if (key == "buffer_packets")
+            set(r.buffer_packets, positive_size(e, k), error);
+        else if (key == "max_parked_sessions")
+            set(r.max_parked_sessions, positive_size(e, k), error);
+        else
+            error = invalid("Unknown gate option 'resume." + key + "'.");
+        if (error) return error;
+    }
+    return error;
+}
+
 // One key of the JSON form into `o`; a failure names the key.
 std::optional<failure> read_key(gate_options& o, const std::string& key, const nlohmann::json& v) {
     std::optional<failure> error;
@@ -156,6 +181,8 @@ std::optional<failure> read_key(gate_options& o, const std::string& key, const n
             o.duplicate_login = duplicate_login_policy::reject_new;
         else
             error = invalid("gate option 'duplicate_login' is \"kick_old\" or \"reject_new\".");
+    } else if (key == "resume") {
+        error = read_resume(o.resume, v);
     } else if (key == "dict") {
         auto d = std::make_shared<route_dictionary>();
         if (d->assign(v)) return invalid("gate option 'dict' must map routes to distinct codes 0..65535.");

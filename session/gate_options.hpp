@@ -50,6 +50,23 @@ struct static_file {
     std::string body;
 };
 
+/// Session resume (docs/resume.md): a session whose connection drops without a kick is parked
+/// for `grace` and a client that reconnects with its token gets it back, with every Response
+/// and Push it missed replayed in order. Off by default.
+struct resume_options {
+    bool enabled = false;
+    /// How long a parked session waits for its client; then it closes for good (session_closed).
+    std::chrono::milliseconds grace{30000};
+    /// The replay buffer of each session: the most recent numbered packets (Responses and
+    /// Pushes), at most this many bytes and packets. While the session is connected the oldest
+    /// fall out; while it is parked, going over closes the session ("resume buffer full").
+    std::size_t buffer_bytes = 1024 * 1024;
+    std::size_t buffer_packets = 8192;
+    /// Parked sessions the gate keeps at once; over it the session parked longest closes.
+    /// Parked sessions are not connections: max_connections does not count them.
+    std::size_t max_parked_sessions = 100000;
+};
+
 struct gate_options {
     // ---- listeners (port 0 = any free port; a negative port disables the listener) ------------
     std::string host = "127.0.0.1";
@@ -118,6 +135,7 @@ struct gate_options {
 
     // ---- policies --------------------------------------------------------------------------------
     duplicate_login_policy duplicate_login = duplicate_login_policy::kick_old;
+    resume_options resume;
     node_picker picker;  ///< null: session id modulo the number of hosting nodes
 
     /// Reads the JSON form (every key optional; unknown keys are an error):
@@ -127,7 +145,8 @@ struct gate_options {
     ///  "max_queued_bytes","max_queued_packets","rate_limit","rate_burst",
     ///  "max_connections_per_address","connection_rate_per_address","connection_burst_per_address",
     ///  "trusted_networks":["CIDR",...],"exempt_loopback",
-    ///  "duplicate_login":"kick_old"|"reject_new","dict":{"route":code}}.
+    ///  "duplicate_login":"kick_old"|"reject_new","dict":{"route":code},
+    ///  "resume":{"enabled":bool,"grace_ms","buffer_bytes","buffer_packets","max_parked_sessions"}}.
     /// The *_ms timers are numbers in 1..86400000 (fractions truncated); sizes are integers > 0;
     /// ports are integers in -1..65535; max_connections_per_address is an integer >= 0;
     /// connection_rate_per_address a number >= 0; connection_burst_per_address 0 or a number

@@ -53,15 +53,22 @@ std::error_code parse_handshake(std::string_view body, handshake_request& out) {
     return {};
 }
 
+namespace {
+
+// Seconds as the contract sends them: an integer when whole, fractional otherwise.
+nlohmann::ordered_json seconds(std::chrono::milliseconds d) {
+    if (d.count() % 1000 == 0) return d.count() / 1000;
+    return static_cast<double>(d.count()) / 1000.0;
+}
+
+}  // namespace
+
 std::string handshake_reply(std::chrono::milliseconds heartbeat, std::int64_t servertime_unix_s,
-                            const route_dictionary* dict) {
+                            const route_dictionary* dict, const resume_grant* resume) {
     nlohmann::ordered_json sys = nlohmann::ordered_json::object();
     // Clients multiply by 1000 and use it as a timer: whole seconds go out as an integer so
     // that the common case is byte-identical to Nano's and Pomelo's replies.
-    if (heartbeat.count() % 1000 == 0)
-        sys["heartbeat"] = heartbeat.count() / 1000;
-    else
-        sys["heartbeat"] = static_cast<double>(heartbeat.count()) / 1000.0;
+    sys["heartbeat"] = seconds(heartbeat);
     sys["servertime"] = servertime_unix_s;
     if (dict && !dict->empty()) {
         // Sorted by code, so that the reply is deterministic.
@@ -69,16 +76,24 @@ std::string handshake_reply(std::chrono::milliseconds heartbeat, std::int64_t se
         dict->for_each([&](std::uint16_t code, std::string_view route) { d[std::string(route)] = code; });
         sys["dict"] = std::move(d);
     }
+    if (resume) {
+        nlohmann::ordered_json r = nlohmann::ordered_json::object();
+        r["token"] = resume->token;
+        r["grace"] = seconds(resume->grace);
+        r["resumed"] = resume->resumed;
+        sys["resume"] = std::move(r);
+    }
     nlohmann::ordered_json reply = nlohmann::ordered_json::object();
     reply["code"] = 200;
     reply["sys"] = std::move(sys);
     return dump(reply);
 }
 
-std::string handshake_reply(std::chrono::milliseconds heartbeat, const route_dictionary* dict) {
+std::string handshake_reply(std::chrono::milliseconds heartbeat, const route_dictionary* dict,
+                            const resume_grant* resume) {
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    return handshake_reply(heartbeat, now.count(), dict);
+    return handshake_reply(heartbeat, now.count(), dict, resume);
 }
 
 std::string handshake_failure(int code, std::string_view message) {

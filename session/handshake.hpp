@@ -39,15 +39,24 @@ inline constexpr std::size_t max_handshake_depth = 32;
 /// ignored. Never throws on bad input (std::bad_alloc aside).
 [[nodiscard]] std::error_code parse_handshake(std::string_view body, handshake_request& out);
 
+/// What a gate with resume on adds to a successful handshake reply as sys.resume
+/// (docs/resume.md): {"token":"...","grace":30,"resumed":false}.
+struct resume_grant {
+    std::string token;                ///< opaque to clients; never logged
+    std::chrono::milliseconds grace;  ///< sent in seconds, like heartbeat
+    bool resumed = false;             ///< true: the session the token named goes on
+};
+
 /// The success reply, keys in the contract's order:
-/// {"code":200,"sys":{"heartbeat":30,"servertime":1700000000,"dict":{...}}}.
+/// {"code":200,"sys":{"heartbeat":30,"servertime":1700000000,"dict":{...},"resume":{...}}}.
 /// heartbeat is in seconds, an integer when whole (30), fractional otherwise (1.5); dict is
-/// present only when `dict` is non-null and non-empty.
+/// present only when `dict` is non-null and non-empty; resume only when `resume` is non-null.
 std::string handshake_reply(std::chrono::milliseconds heartbeat, std::int64_t servertime_unix_s,
-                            const route_dictionary* dict = nullptr);
+                            const route_dictionary* dict = nullptr, const resume_grant* resume = nullptr);
 
 /// As above with servertime = now (system clock).
-std::string handshake_reply(std::chrono::milliseconds heartbeat, const route_dictionary* dict = nullptr);
+std::string handshake_reply(std::chrono::milliseconds heartbeat, const route_dictionary* dict = nullptr,
+                            const resume_grant* resume = nullptr);
 
 /// The failure reply {"code":400,"message":"..."} (code 400, 500 or 501 by the contract); the
 /// message is JSON-escaped, invalid UTF-8 replaced.

@@ -8,10 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/address.hpp"
+#include "framework/constant_time.hpp"
 #include "framework/node.hpp"
 #include "framework/raw_call.hpp"
 #include "framework/worker.hpp"
 #include "session/compression.hpp"
+#include "session/detail/resume_token.hpp"
 #include "session/error.hpp"
 #include "session/gate.hpp"
 #include "session/message.hpp"
@@ -82,10 +84,23 @@ awaitable<void> connection::run(std::shared_ptr<connection> self) {
         c.joined_.expires_at(clock::time_point::max());
         co_await c.joined_.async_wait(tuple_awaitable);
     }
-    c.close("closed");         // no-op unless only the send side was shut
+    c.close("closed", true);   // no-op unless only the send side was shut
     c.address_lease_.reset();  // the client's address may connect again
-    // The gate drops its reference here; `self` keeps the connection alive until this returns.
-    c.gate_.on_session_closed(c, c.close_reason_, std::move(c.served_));
+    c.gate_.connection_gone();
+    // `self` keeps the connection alive until this returns, whatever the gate drops.
+    c.transport_ended();
+}
+
+void connection::transport_ended() {
+    if (session_) {
+        // A relay: the session it carried parks again (unless a newer relay took it over).
+        auto p = std::move(session_);
+        const std::uint64_t epoch = session_epoch_;
+        p->home().post_function([p, epoch, logout = logout_](worker&) { p->relay_lost(epoch, logout); });
+        return;
+    }
+    // Parked, or carried by a relay: the session goes on without this transport.
+    if (link_ == link::own) end_session(close_reason_);
 }
 
 void connection::loop_failed(const char* loop, std::exception_ptr e) {
@@ -96,13 +111,16 @@ void connection::loop_failed(const char* loop, std::exception_ptr e) {
 // ---- write queue -------------------------------------------------------------------------------
 
 bool connection::reserve(std::size_t bytes) {
+    // A relayed session's queue is only a staging area: the relay's queue has the bounds.
+    if (link_ == link::relayed) return true;
     const auto& o = gate_.options();
     if (queued_bytes_ + bytes > o.max_queued_bytes || queued_packets_ + 1 > o.max_queued_packets) {
         // A client that does not read must not grow our memory: drop it, count it.
         gate_.stats().slow_kicked.add();
         gate_.log().debug("session {}: write queue full ({} bytes, {} packets); closing", id_, queued_bytes_,
                           queued_packets_);
-        close("write queue full");
+        // A client in a tunnel stops reading too: with resume on, the session parks.
+        close("write queue full", true);
         return false;
     }
     queued_bytes_ += bytes;
@@ -111,17 +129,29 @@ bool connection::reserve(std::size_t bytes) {
 }
 
 template <class Encode>
-connection::queued connection::append_owned(Encode encode) {
-    if (stopped_ || kicking_) return queued::closing;
+connection::queued connection::append_owned(Encode encode, bool numbered) {
+    if (refusing_output()) return queued::closing;
+    numbered = numbered && replay_;
+    if (!live_) {
+        // Parked, or resumed and waiting for the client's ack: numbered packets are kept for
+        // the replay, anything else (a heartbeat) has no one to go to.
+        if (!numbered) return queued::closing;
+        std::string packet;
+        if (std::error_code ec = encode(packet)) return queued::not_encoded;
+        return number(packet) ? queued::yes : queued::closing;
+    }
     const std::size_t begin = own_.size();
     if (std::error_code ec = encode(own_)) {
         own_.resize(begin);
         return queued::not_encoded;
     }
+    if (numbered && !number(std::string_view(own_).substr(begin))) return queued::closing;
     if (!reserve(own_.size() - begin)) return queued::closing;  // closed: own_ is cleared
     // TCP and TLS coalesce adjacent owned packets into one range; WebSocket sends one packet a
     // message.
-    if (is_byte_stream(kind_) && !items_.empty() && !items_.back().shared && items_.back().end == begin) {
+    // (Not while relayed: the relay may be a WebSocket, and it coalesces for itself.)
+    if (is_byte_stream(kind_) && link_ == link::own && !items_.empty() && !items_.back().shared &&
+        items_.back().end == begin) {
         items_.back().end = own_.size();
         ++items_.back().packets;
     } else {
@@ -139,7 +169,11 @@ bool connection::send_copy(std::string_view packet) {
 }
 
 bool connection::send_shared(std::shared_ptr<const std::string> packet) {
-    if (stopped_ || kicking_) return false;
+    if (refusing_output()) return false;
+    if (replay_) {
+        if (!number(packet)) return false;
+        if (!live_) return true;
+    }
     if (!reserve(packet->size())) return false;
     items_.push_back(out_item{std::move(packet), 0, 0, 1});
     wake_writer();
@@ -148,9 +182,11 @@ bool connection::send_shared(std::shared_ptr<const std::string> packet) {
 
 bool connection::send_push(std::string_view route, std::string_view payload) {
     std::error_code why;
-    const queued q = append_owned([&](std::string& out) {
-        return why = encode_push_packet(out, route, payload, gate_.options().dictionary.get());
-    });
+    const queued q = append_owned(
+        [&](std::string& out) {
+            return why = encode_push_packet(out, route, payload, gate_.options().dictionary.get());
+        },
+        true);
     // A push is fire-and-forget (gate::deliver_push): the log is its report.
     if (q == queued::not_encoded)
         gate_.log().warn("session {}: push '{}' not sent: {}", id_, route, why.message());
@@ -171,6 +207,10 @@ void connection::written(std::size_t bytes, std::size_t packets) {
 }
 
 void connection::wake_writer() {
+    if (link_ == link::relayed) {
+        schedule_pump();
+        return;
+    }
     if (writer_waiting_) {
         writer_waiting_ = false;
         wake_.cancel();
@@ -188,7 +228,7 @@ awaitable<void> connection::wait_for_output() {
 // ---- closing -----------------------------------------------------------------------------------
 
 void connection::kick(std::string_view reason, std::uint16_t ws_code) {
-    if (stopped_ || kicking_) return;
+    if (ended_ || kicking_ || (link_ == link::own && stopped_)) return;
     gate_.stats().kicked.add();
     end_gracefully(reason, ws_code, true);
 }
@@ -208,7 +248,22 @@ std::string close_frame_reason(std::string_view text) {
 }  // namespace
 
 void connection::end_gracefully(std::string_view reason, std::uint16_t ws_code, bool kick_packet) {
-    if (stopped_ || kicking_) return;
+    if (ended_ || kicking_) return;
+    if (link_ != link::own) {
+        // A kick is never resumable: the session ends now; a relay delivers the kick.
+        const std::string why = kick_packet ? "kicked: " + std::string(reason) : std::string(reason);
+        if (link_ == link::relayed && relay_) {
+            pump();  // what was queued before the kick goes first
+            auto r = relay_;
+            r->home().post_function([r, reason = std::string(reason), ws_code, kick_packet](worker&) {
+                r->end_gracefully(reason, ws_code, kick_packet);
+            });
+        }
+        end_session(why);
+        return;
+    }
+    if (stopped_) return;
+    final_ = true;
     if (kick_packet) {
         nlohmann::json body;
         body["reason"] = std::string(reason);
@@ -247,7 +302,20 @@ void connection::on_flushed_after_kick() {
     shutdown_send();
 }
 
-void connection::close(std::string_view reason) {
+void connection::close(std::string_view reason, bool resumable) {
+    if (link_ == link::parked) {
+        if (!resumable) end_session(reason);
+        return;
+    }
+    if (link_ == link::relayed) {
+        if (resumable) return;  // the relay's transport is the relay's business
+        if (relay_) {
+            auto r = relay_;
+            r->home().post_function([r, reason = std::string(reason)](worker&) { r->close(reason); });
+        }
+        end_session(reason);
+        return;
+    }
     if (stopped_) return;
     stopped_ = true;
     if (close_reason_.empty()) close_reason_ = std::string(reason);
@@ -259,6 +327,10 @@ void connection::close(std::string_view reason) {
     own_.clear();
     own_.shrink_to_fit();
     queued_bytes_ = queued_packets_ = 0;
+    if (resumable && can_park())
+        park();
+    else
+        final_ = true;
 }
 
 // ---- protocol ----------------------------------------------------------------------------------
@@ -273,7 +345,7 @@ void connection::on_bytes_in(std::size_t n) {
 }
 
 void connection::on_protocol_error(std::error_code ec) {
-    if (stopped_ || kicking_) return;
+    if (refusing_output()) return;
     gate_.stats().protocol_errors.add();
     gate_.log().debug("session {} ({}): protocol error: {}", id_, remote_, ec.message());
     // A client that breaks the protocol may still be reading: tell it why, like a kick. The
@@ -300,7 +372,9 @@ connection::next_step connection::on_packet(const packet& p) {
                                  ws_close::protocol_error);
                 return next_step::more;
             }
-            if (gate_.options().validator) {
+            if (gate_.options().resume.enabled)
+                resume_status_ = parse_resume_request(pending_handshake_, resume_request_);
+            if (gate_.options().validator || resume_status_ != resume_request_status::absent) {
                 state_ = state::validating;
                 return next_step::validate;
             }
@@ -317,6 +391,11 @@ connection::next_step connection::on_packet(const packet& p) {
             // start their clock from it (client-protocol.md section 2.5).
             send_heartbeat();
             arm_timer();
+            if (session_) {
+                // A resumed session: what the client missed, then live traffic, after this.
+                session_->home().post_function(
+                    [p = session_, e = session_epoch_](worker&) { p->relay_acked(e); });
+            }
             return next_step::more;
         case packet_type::heartbeat:
             // Answer at once, as Pomelo's server does: a client on its own timer expects one
@@ -328,6 +407,11 @@ connection::next_step connection::on_packet(const packet& p) {
                 on_protocol_error(errc::data_before_ack);
                 return next_step::stop;
             }
+            if (session_) {
+                session_->home().post_function([p = session_, e = session_epoch_, body = std::string(p.body)](
+                                                   worker&) { p->relay_data(e, body); });
+                return next_step::more;
+            }
             handle_data(p.body);
             return stopped_ ? next_step::stop : next_step::more;
         default:
@@ -338,18 +422,25 @@ connection::next_step connection::on_packet(const packet& p) {
 
 awaitable<void> connection::run_validator() {
     handshake_verdict verdict;
-    try {
-        verdict = co_await gate_.options().validator(pending_handshake_);
-    } catch (const std::exception& e) {
-        gate_.log().warn("session {}: handshake validator threw: {}", id_, e.what());
-        verdict = handshake_verdict{500, "The server could not check the handshake."};
+    if (gate_.options().validator) {
+        try {
+            verdict = co_await gate_.options().validator(pending_handshake_);
+        } catch (const std::exception& e) {
+            gate_.log().warn("session {}: handshake validator threw: {}", id_, e.what());
+            verdict = handshake_verdict{500, "The server could not check the handshake."};
+        }
     }
     pending_handshake_ = handshake_request{};
     if (stopped_) co_return;
-    if (verdict.code == 200)
-        accept_handshake();
-    else
+    if (verdict.code != 200) {
         refuse_handshake(verdict.code, verdict.message, "handshake refused", ws_close::normal);
+        co_return;
+    }
+    if (resume_status_ != resume_request_status::absent) {
+        if (co_await attempt_resume()) co_return;
+        if (stopped_) co_return;
+    }
+    accept_handshake();
 }
 
 bool connection::send_handshake_reply(const std::string& body) {
@@ -366,7 +457,15 @@ bool connection::send_handshake_reply(const std::string& body) {
 
 void connection::accept_handshake() {
     const auto& o = gate_.options();
-    if (send_handshake_reply(handshake_reply(o.heartbeat, o.dictionary.get()))) state_ = state::awaiting_ack;
+    std::optional<resume_grant> grant;
+    if (o.resume.enabled) {
+        // A new session: numbered from 1, with a token for its first resume.
+        replay_ = std::make_unique<replay_buffer>();
+        secret_ = make_resume_secret();
+        grant.emplace(resume_grant{format_resume_token(id_, secret_), o.resume.grace, false});
+    }
+    if (send_handshake_reply(handshake_reply(o.heartbeat, o.dictionary.get(), grant ? &*grant : nullptr)))
+        state_ = state::awaiting_ack;
 }
 
 void connection::refuse_handshake(int code, std::string_view message, std::string_view reason,
@@ -418,8 +517,8 @@ bool connection::take_token() {
 }
 
 void connection::send_response(std::uint64_t msg_id, std::string_view payload, bool error) {
-    const queued q =
-        append_owned([&](std::string& out) { return encode_response_packet(out, msg_id, payload, error); });
+    const queued q = append_owned(
+        [&](std::string& out) { return encode_response_packet(out, msg_id, payload, error); }, true);
     if (q != queued::not_encoded) return;
     // Only a payload over the packet limit (16 MiB) fails: the client still gets one Response.
     gate_.log().warn("session {}: response {} not sent: its {} bytes are over the packet limit", id_, msg_id,
@@ -428,8 +527,8 @@ void connection::send_response(std::uint64_t msg_id, std::string_view payload, b
     std::string fallback;
     append_error_payload(fallback, client_error_code(rpc::errc::handler_failed),
                          "The response is too large.");
-    if (append_owned([&](std::string& out) { return encode_response_packet(out, msg_id, fallback, true); }) ==
-        queued::not_encoded)
+    if (append_owned([&](std::string& out) { return encode_response_packet(out, msg_id, fallback, true); },
+                     true) == queued::not_encoded)
         close("response not sent");  // cannot happen with a payload this short; never leave it unanswered
 }
 
@@ -537,7 +636,7 @@ void connection::start_request(std::uint64_t msg_id, std::string_view route, std
     }
     remember_served(address);
     auto done = [](connection& c, std::uint64_t id, result<std::string>& r) {
-        if (c.stopped_ || c.kicking_) return;
+        if (c.refusing_output()) return;
         if (r) {
             c.send_response(id, *r, false);
             return;
@@ -581,10 +680,15 @@ void connection::send_heartbeat() {
 }
 
 void connection::arm_timer() {
-    if (stopped_) return;
+    if (ended_) return;
     const auto& o = gate_.options();
     clock::time_point at;
-    if (kicking_)
+    if (link_ == link::relayed) return;  // the relay watches the transport
+    if (link_ == link::parked)
+        at = parked_at_ + o.resume.grace;
+    else if (stopped_)
+        return;
+    else if (kicking_)
         at = clock::now() + o.kick_flush_timeout;
     else if (state_ != state::working)
         at = accepted_at_ + o.handshake_timeout;
@@ -597,9 +701,20 @@ void connection::arm_timer() {
 }
 
 void connection::on_timer() {
-    if (stopped_) return;
+    if (ended_) return;
     const auto& o = gate_.options();
     const auto now = clock::now();
+    if (link_ == link::parked) {
+        if (now >= parked_at_ + o.resume.grace) {
+            gate_.stats().resume_expired.add();
+            auto self = shared_from_this();
+            end_session("resume grace expired");
+            return;
+        }
+        arm_timer();
+        return;
+    }
+    if (stopped_ || link_ != link::own) return;
     if (kicking_) {
         close(flushed_ ? "kicked" : "kick flush timed out");
         return;
@@ -617,12 +732,268 @@ void connection::on_timer() {
         // 2 x heartbeat means it is gone.
         if (now >= last_inbound_ + 2 * o.heartbeat) {
             gate_.log().debug("session {}: nothing received for {} ms", id_, (2 * o.heartbeat).count());
-            end_gracefully("heartbeat timeout", ws_close::going_away, true);
+            // A silent client is a lost connection: with resume on, the session parks.
+            if (can_park())
+                close("heartbeat timeout", true);
+            else
+                end_gracefully("heartbeat timeout", ws_close::going_away, true);
             return;
         }
         if (now >= next_heartbeat_) send_heartbeat();
     }
     arm_timer();
+}
+
+// ---- resume ------------------------------------------------------------------------------------
+
+bool connection::number(std::string_view packet) {
+    const std::size_t before = replay_->bytes();
+    replay_->add(packet);
+    gate_.stats().resume_buffer_bytes.add(static_cast<double>(replay_->bytes() - before));
+    return after_numbering();
+}
+
+bool connection::number(std::shared_ptr<const std::string> packet) {
+    const std::size_t before = replay_->bytes();
+    replay_->add(std::move(packet));
+    gate_.stats().resume_buffer_bytes.add(static_cast<double>(replay_->bytes() - before));
+    return after_numbering();
+}
+
+bool connection::after_numbering() {
+    const auto& r = gate_.options().resume;
+    if (!replay_->over(r.buffer_bytes, r.buffer_packets)) return true;
+    if (live_) {
+        // Connected: the oldest packets are written (or being written) already; a resume that
+        // needs them again finds the buffer too short and starts a new session.
+        const std::size_t before = replay_->bytes();
+        replay_->trim(r.buffer_bytes, r.buffer_packets);
+        gate_.stats().resume_buffer_bytes.add(-static_cast<double>(before - replay_->bytes()));
+        return true;
+    }
+    // Parked (or resumed and not yet replayed): dropping a packet would lose it for good.
+    gate_.stats().resume_overflow.add();
+    gate_.log().debug("session {}: resume buffer full ({} bytes, {} packets) while parked; closing", id_,
+                      replay_->bytes(), replay_->packets());
+    auto self = shared_from_this();
+    close("resume buffer full");
+    return false;
+}
+
+bool connection::can_park() const noexcept {
+    return replay_ && state_ == state::working && !kicking_ && !final_ && !ended_ && !logout_ && !session_ &&
+           !gate_.draining();
+}
+
+void connection::park() {
+    link_ = link::parked;
+    live_ = false;
+    parked_at_ = clock::now();
+    items_.clear();
+    own_.clear();
+    queued_bytes_ = queued_packets_ = 0;
+    gate_.log().debug("session {} parked ({}) for {} ms", id_, close_reason_,
+                      gate_.options().resume.grace.count());
+    gate_.on_session_parked(*this);
+    arm_timer();
+}
+
+void connection::end_session(std::string_view reason) {
+    if (ended_) return;
+    auto self = shared_from_this();  // the gate drops its reference below
+    const bool was_parked = link_ == link::parked;
+    ended_ = final_ = true;
+    close_reason_ = std::string(reason);
+    timer_.cancel();
+    if (replay_) {
+        gate_.stats().resume_buffer_bytes.add(-static_cast<double>(replay_->bytes()));
+        replay_->clear();
+    }
+    relay_.reset();
+    if (link_ != link::own) {
+        items_.clear();
+        own_.clear();
+    }
+    gate_.on_session_closed(*this, close_reason_, std::move(served_), was_parked);
+}
+
+void connection::schedule_pump() {
+    if (pump_posted_) return;
+    pump_posted_ = true;
+    // One batch per turn of our worker: everything queued meanwhile goes in one post.
+    asio::post(worker_.executor(), [self = shared_from_this()] {
+        self->pump_posted_ = false;
+        self->pump();
+    });
+}
+
+void connection::pump() {
+    if (link_ != link::relayed || !relay_ || items_.empty()) return;
+    std::vector<out_item> items;
+    std::string own;
+    items.swap(items_);
+    own.swap(own_);
+    queued_bytes_ = queued_packets_ = 0;
+    auto r = relay_;
+    r->home().post_function([r, items = std::move(items), own = std::move(own)](worker&) mutable {
+        r->relay_write(std::move(items), std::move(own));
+    });
+}
+
+connection::resume_verdict connection::try_resume(std::string_view secret, std::uint64_t received,
+                                                  std::shared_ptr<connection> relay) {
+    resume_verdict v;
+    if (ended_ || final_ || kicking_ || !replay_) return v;  // unknown: closed or closing for good
+    if (!constant_time_equal(secret, secret_)) {
+        // Not the holder of the session: it is left alone (else guessing ids would end sessions).
+        v.outcome = resume_outcome::bad_token;
+        return v;
+    }
+    auto self = shared_from_this();
+    if (!replay_->covers(received)) {
+        // The client has the token but the replay cannot be complete: it logs in again, and the
+        // old session ends now rather than after the grace.
+        v.outcome = received > replay_->last() ? resume_outcome::ahead : resume_outcome::too_old;
+        close(v.outcome == resume_outcome::ahead
+                  ? "resume refused: the client counted more packets than were sent"
+                  : "resume refused: the packets the client missed are gone");
+        return v;
+    }
+    if (link_ == link::own) {
+        // Half-open: the client is back before this side noticed its connection died.
+        if (!stopped_) {
+            stopped_ = true;
+            close_reason_ = "taken over by a resumed connection";
+            wake_.cancel();
+            writer_waiting_ = false;
+            shutdown_and_close();
+        }
+    } else if (link_ == link::relayed) {
+        if (relay_) {
+            auto old = relay_;
+            old->home().post_function([old](worker&) { old->close("taken over by a resumed connection"); });
+        }
+    } else {
+        gate_.on_session_unparked(*this);
+    }
+    link_ = link::relayed;
+    live_ = false;  // until the client's ack: then the replay, then live output
+    relay_ = std::move(relay);
+    ++relay_epoch_;
+    replay_from_ = received;
+    timer_.cancel();
+    items_.clear();
+    own_.clear();
+    queued_bytes_ = queued_packets_ = 0;
+    secret_ = make_resume_secret();  // single use
+    gate_.stats().resumes.add();
+    v.outcome = resume_outcome::resumed;
+    v.token = format_resume_token(id_, secret_);
+    v.epoch = relay_epoch_;
+    return v;
+}
+
+void connection::relay_acked(std::uint64_t epoch) {
+    if (ended_ || link_ != link::relayed || epoch != relay_epoch_ || live_) return;
+    const std::size_t n = replay_->for_each_after(replay_from_, [&](const replay_buffer::entry& e) {
+        if (e.shared) {
+            items_.push_back(out_item{e.shared, 0, 0, 1});
+        } else {
+            const std::size_t begin = own_.size();
+            own_.append(e.own);
+            items_.push_back(out_item{nullptr, begin, own_.size(), 1});
+        }
+    });
+    gate_.stats().replayed.add(n);
+    live_ = true;
+    pump();
+}
+
+void connection::relay_data(std::uint64_t epoch, const std::string& body) {
+    if (ended_ || final_ || link_ != link::relayed || epoch != relay_epoch_) return;
+    handle_data(body);
+}
+
+void connection::relay_lost(std::uint64_t epoch, bool logout) {
+    if (ended_ || link_ != link::relayed || epoch != relay_epoch_) return;
+    relay_.reset();
+    if (logout) {
+        end_session("client closed");
+        return;
+    }
+    close_reason_ = "connection lost";
+    park();
+}
+
+void connection::relay_write(std::vector<out_item> items, std::string own) {
+    if (stopped_ || kicking_) return;
+    for (auto& it : items) {
+        const std::size_t size = it.shared ? it.shared->size() : it.end - it.begin;
+        if (!reserve(size)) return;  // closed: the session parks again
+        if (it.shared) {
+            items_.push_back(std::move(it));
+            continue;
+        }
+        const std::size_t begin = own_.size();
+        own_.append(own, it.begin, it.end - it.begin);
+        if (is_byte_stream(kind_) && !items_.empty() && !items_.back().shared && items_.back().end == begin) {
+            items_.back().end = own_.size();
+            ++items_.back().packets;
+        } else {
+            items_.push_back(out_item{nullptr, begin, own_.size(), 1});
+        }
+    }
+    wake_writer();
+}
+
+awaitable<bool> connection::attempt_resume() {
+    auto refused = [this](std::string_view reason) {
+        gate_.count_resume_refused(reason);
+        gate_.log().debug("session {}: resume refused ({}); a new session", id_, reason);
+    };
+    std::uint64_t sid = 0;
+    std::string secret;
+    if (resume_status_ != resume_request_status::valid ||
+        !parse_resume_token(resume_request_.token, sid, secret)) {
+        refused("malformed");
+        co_return false;
+    }
+    node& n = gate_.node();
+    const unsigned w = gate::worker_of(sid);
+    if (w >= n.worker_count()) {
+        refused("unknown");
+        co_return false;
+    }
+    using answer = std::pair<resume_verdict, std::shared_ptr<connection>>;
+    auto ask = [g = &gate_, w, sid, secret = std::move(secret), received = resume_request_.received,
+                self = shared_from_this()]() -> awaitable<answer> {
+        auto& sessions = g->shard_at(w).sessions;
+        auto it = sessions.find(sid);
+        if (it == sessions.end()) co_return answer{};
+        auto p = it->second;
+        auto v = p->try_resume(secret, received, self);
+        const bool ok = v.outcome == resume_outcome::resumed;
+        co_return answer{std::move(v), ok ? std::move(p) : nullptr};
+    };
+    auto [v, p] = co_await asio::co_spawn(n.worker_at(w).executor(), std::move(ask), asio::use_awaitable);
+    if (v.outcome != resume_outcome::resumed) {
+        refused(v.outcome == resume_outcome::bad_token ? "bad_token"
+                : v.outcome == resume_outcome::too_old ? "too_old"
+                : v.outcome == resume_outcome::ahead   ? "ahead"
+                                                       : "unknown");
+        co_return false;
+    }
+    // This connection carries session `sid` from now on; its own id is dropped.
+    session_ = std::move(p);
+    session_epoch_ = v.epoch;
+    gate_.on_relay_started(*this);
+    if (stopped_) co_return true;  // run()'s end tells the session
+    const auto& o = gate_.options();
+    const resume_grant grant{std::move(v.token), o.resume.grace, true};
+    if (send_handshake_reply(handshake_reply(o.heartbeat, o.dictionary.get(), &grant)))
+        state_ = state::awaiting_ack;
+    gate_.log().debug("session {} resumed on connection {} ({})", sid, id_, remote_);
+    co_return true;
 }
 
 }  // namespace hearth::session::detail

@@ -29,9 +29,11 @@
 #include "framework/call_context.hpp"
 #include "rpc/error.hpp"
 #include "session/detail/address_lease.hpp"
+#include "session/detail/replay_buffer.hpp"
 #include "session/detail/token_bucket.hpp"
 #include "session/handshake.hpp"
 #include "session/packet.hpp"
+#include "session/resume.hpp"
 
 namespace hearth {
 class worker;
@@ -77,8 +79,16 @@ class connection : public std::enable_shared_from_this<connection> {
     /// on the connection's worker, right after construction.
     void start();
 
-    /// Queues a copy of a whole packet. False when the session is closing or was just closed
-    /// because its write queue overflowed.
+    /// One entry of a write queue: a shared packet, or a range of the queue's owned bytes.
+    struct out_item {
+        std::shared_ptr<const std::string> shared;  // null: bytes [begin, end) of own_
+        std::size_t begin = 0;
+        std::size_t end = 0;
+        std::size_t packets = 1;
+    };
+
+    /// Queues a copy of a whole packet (not numbered: heartbeats). False when the session is
+    /// closing or was just closed because its write queue overflowed.
     bool send_copy(std::string_view packet);
     /// Queues a packet shared with other sessions (a broadcast); no copy.
     bool send_shared(std::shared_ptr<const std::string> packet);
@@ -93,8 +103,45 @@ class connection : public std::enable_shared_from_this<connection> {
     void kick(std::string_view reason, std::uint16_t ws_code = ws_close::normal);
     /// Closes at once; queued bytes are dropped. Only for clients that do not read (write queue
     /// full) and for the node's final stop. Idempotent.
-    void close(std::string_view reason);
+    /// `resumable`: the transport was lost (EOF, reset, write error, silent client, full write
+    /// queue), so a session with resume on parks instead of closing (docs/resume.md).
+    void close(std::string_view reason, bool resumable = false);
     void set_uid(std::string uid);
+
+    // ---- session resume (docs/resume.md) ---------------------------------------------------------
+    // A resumed session keeps its connection object (call it P: its id, worker, uid, routes,
+    // replay buffer); the connection the client came back on (R, any worker) carries it as a
+    // relay: R handles the transport (handshake, heartbeats, writes, idle close) and posts the
+    // client's Data packets to P; P numbers and buffers its output and posts it to R in batches.
+    // Messages between them carry P's relay epoch, so those of a relay that was replaced are
+    // ignored.
+
+    /// What P answers a resume attempt.
+    enum class resume_outcome { resumed, malformed, unknown, bad_token, too_old, ahead };
+    struct resume_verdict {
+        resume_outcome outcome = resume_outcome::unknown;
+        std::string token;        ///< resumed: the new token
+        std::uint64_t epoch = 0;  ///< resumed: the relay's epoch
+    };
+    /// On P's worker: checks `secret` (constant time) and `received` against the replay buffer;
+    /// on success attaches `relay` (closing the connection P had, half-open or not), rotates
+    /// the token and waits for relay_acked. A matching token with a bad count closes P for good.
+    resume_verdict try_resume(std::string_view secret, std::uint64_t received,
+                              std::shared_ptr<connection> relay);
+    /// On P's worker, from relay R: the client's HandshakeAck arrived (replay, then live output).
+    void relay_acked(std::uint64_t epoch);
+    /// On P's worker, from relay R: one Data packet body from the client.
+    void relay_data(std::uint64_t epoch, const std::string& body);
+    /// On P's worker, from relay R: R's transport ended; P parks again, or ends when the client
+    /// logged out.
+    void relay_lost(std::uint64_t epoch, bool logout);
+    /// On R's worker, from P: packets to write (own bytes in `own`, ranges in `items`).
+    void relay_write(std::vector<out_item> items, std::string own);
+    /// Parked since (a session waiting for its client), or nullopt.
+    std::optional<clock::time_point> parked_since() const noexcept {
+        if (link_ == link::parked) return parked_at_;
+        return std::nullopt;
+    }
     /// Keeps the client address's per-address slot until the session closes. Before start().
     void hold_address(address_lease lease) noexcept { address_lease_ = std::move(lease); }
 
@@ -115,6 +162,9 @@ class connection : public std::enable_shared_from_this<connection> {
     next_step on_packet(const packet& p);
     awaitable<void> run_validator();
     void on_protocol_error(std::error_code ec);
+    /// The client ended the session on purpose (a WebSocket close frame with code 1000): not a
+    /// lost connection, so no parking.
+    void on_logout() noexcept { logout_ = true; }
     void on_bytes_in(std::size_t n);
     /// Anything arrived from the client (a packet's bytes, a WebSocket ping/pong/close frame):
     /// the session is alive.
@@ -140,12 +190,6 @@ class connection : public std::enable_shared_from_this<connection> {
     void on_flushed_after_kick();
 
     /// Write queue access for the writers.
-    struct out_item {
-        std::shared_ptr<const std::string> shared;  // null: bytes [begin, end) of own_
-        std::size_t begin = 0;
-        std::size_t end = 0;
-        std::size_t packets = 1;
-    };
     bool queue_empty() const noexcept { return items_.empty(); }
     /// Moves the queue into (items, own) for writing; the caller clears them afterwards.
     void take_queue(std::vector<out_item>& items, std::string& own);
@@ -181,12 +225,35 @@ class connection : public std::enable_shared_from_this<connection> {
 
     bool reserve(std::size_t bytes);
     void wake_writer();
+    /// Output is refused: the session ended or is ending, or its own transport is closed.
+    bool refusing_output() const noexcept {
+        return ended_ || final_ || kicking_ || (link_ == link::own && stopped_);
+    }
+    /// Numbers a Response or Push (already appended to own_ from `begin` when `queued`, else
+    /// in `packet`) into the replay buffer. False when that closed the session (parked and the
+    /// buffer is over its bounds).
+    bool number(std::string_view packet);
+    bool number(std::shared_ptr<const std::string> packet);
+    bool after_numbering();
+    bool can_park() const noexcept;
+    void park();
+    /// The session closes for good: session_closed, exactly once. May destroy this connection
+    /// (the caller holds a reference).
+    void end_session(std::string_view reason);
+    /// run()'s end, after the transport is closed: what becomes of the session.
+    void transport_ended();
+    /// P, relayed: posts what is queued to the relay.
+    void pump();
+    void schedule_pump();
+    /// R: the resume attempt of a handshake; true when it resumed a session.
+    awaitable<bool> attempt_resume();
     void arm_timer();
     /// Appends an owned packet that `encode(std::string&)` (returning std::error_code) appends to
     /// own_; checks the bounds. `closing` when the session is closing or was just closed by the
     /// bounds; `not_encoded` (nothing queued) when the encoder failed.
+    /// `numbered`: a Response or Push (counted in the replay buffer when resume is on).
     template <class Encode>
-    queued append_owned(Encode encode);
+    queued append_owned(Encode encode, bool numbered = false);
     /// Queues a Handshake reply; a reply that cannot be encoded is logged and closes the session.
     bool send_handshake_reply(const std::string& body);
     /// Accepts the handshake: replies with heartbeat (and dictionary), then awaits the ack.
@@ -244,6 +311,28 @@ class connection : public std::enable_shared_from_this<connection> {
     std::optional<token_bucket> requests_;  // rate_limit: made on the first request or notify
     std::string close_reason_;
     address_lease address_lease_;  // given back when the session closes (run())
+
+    // ---- resume ----------------------------------------------------------------------------------
+    // Where the session's output goes: its own transport, nowhere (parked: numbered packets only
+    // into the replay buffer), or a relay (another connection carries the session).
+    enum class link { own, parked, relayed };
+    link link_ = link::own;
+    bool final_ = false;   // the session ends with its current transport (kick, protocol error, stop)
+    bool ended_ = false;   // end_session ran
+    bool logout_ = false;  // the client closed on purpose (on_logout)
+    bool live_ = true;  // numbered packets go to the write queue too (not while parked or before the replay)
+    std::unique_ptr<replay_buffer> replay_;  // resume on and the handshake accepted
+    std::string secret_;                     // of the current resume token
+    clock::time_point parked_at_;
+    std::shared_ptr<connection> relay_;  // P, relayed: the connection carrying us
+    std::uint64_t relay_epoch_ = 0;      // P: bumped at each attach
+    std::uint64_t replay_from_ = 0;      // P, relayed before the ack: what the client had
+    bool pump_posted_ = false;           // P: a pump() is queued on our worker
+    // R: the session this connection carries (relay role) and its epoch.
+    std::shared_ptr<connection> session_;
+    std::uint64_t session_epoch_ = 0;
+    resume_request_status resume_status_ = resume_request_status::absent;
+    resume_request resume_request_;
 };
 
 template <class Stream>

@@ -27,7 +27,7 @@ awaitable<void> tcp_connection<Stream>::reader() {
     co_await read_packets(stream_, 8192);
     // The client's EOF (or an error). While a kick is still being flushed, the writer finishes
     // it (a client may shut its sending side and still read); run() closes after both.
-    if (!kicking_ || flushed_) close("client closed");
+    if (!kicking_ || flushed_) close("client closed", true);
 }
 
 template <class Stream>
@@ -77,7 +77,7 @@ awaitable<void> tcp_connection<Stream>::writer() {
         own.clear();
         if (own.capacity() > 64 * 1024) own.shrink_to_fit();
         if (ec) {
-            close("write failed");
+            close("write failed", true);
             co_return;
         }
         written(n, packets);

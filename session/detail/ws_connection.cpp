@@ -32,7 +32,10 @@ ws_connection<NextLayer>::ws_connection(gate& g, worker& w, std::uint64_t id, we
 template <class NextLayer>
 awaitable<void> ws_connection<NextLayer>::reader() {
     co_await read_packets(ws_, 4096);
-    close("client closed");
+    // A close frame with 1000 is the client leaving on purpose (a logout); anything else, or
+    // none, is a lost connection, which a session with resume on survives.
+    if (ws_.reason().code == websocket::close_code::normal) on_logout();
+    close("client closed", true);
 }
 
 // One packet per binary message (client-protocol.md section 1).
@@ -73,7 +76,7 @@ awaitable<void> ws_connection<NextLayer>::writer() {
         own.clear();
         if (own.capacity() > 64 * 1024) own.shrink_to_fit();
     }
-    close(failed ? "write failed" : "closed");
+    close(failed ? "write failed" : "closed", true);
 }
 
 template <class NextLayer>

@@ -150,10 +150,14 @@ class test_client {
         }
     }
 
-    /// Handshake + ack; returns the handshake reply JSON.
-    nlohmann::json handshake(const nlohmann::json& user = nlohmann::json::object()) {
+    /// Handshake + ack; returns the handshake reply JSON. `sys_extra`'s keys are added to sys
+    /// (e.g. {"resume": {...}}).
+    nlohmann::json handshake(const nlohmann::json& user = nlohmann::json::object(),
+                             const nlohmann::json& sys_extra = nullptr) {
         nlohmann::json hs;
         hs["sys"] = {{"type", "test"}, {"version", "0.0.1"}};
+        if (sys_extra.is_object())
+            for (const auto& [k, v] : sys_extra.items()) hs["sys"][k] = v;
         hs["user"] = user;
         send_packet(session::packet_type::handshake, hs.dump());
         auto p = next_non_heartbeat();
@@ -255,6 +259,19 @@ class test_client {
             ws_.ping({});
     }
     /// The socket's descriptor (e.g. to dup() for a second writer thread).
+    /// WebSocket only: a close frame with 1000 (normal closure), the client leaving on purpose;
+    /// waits up to 5 s for the close handshake.
+    void logout() {
+        if (kind_ != kind::ws) throw std::logic_error("test_client: logout is a ws close frame");
+        bool done = false;
+        ws_.async_close(boost::beast::websocket::close_code::normal,
+                        [&](boost::system::error_code) { done = true; });
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        io_.restart();
+        while (!done && std::chrono::steady_clock::now() < until)
+            if (io_.run_one_until(until) == 0) break;
+        closed_ = true;
+    }
     int native_handle() { return lowest_layer().native_handle(); }
     const std::string& kick_body() const noexcept { return kick_; }
     void close() {
