@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
         g.ws_port = ws_port.value_or(g.ws_port);
         g.static_files["/index.html"] =
             hearth::session::static_file{"text/html; charset=utf-8", chat::index_html};
+        g.static_files["/hearth-client.js"] =
+            hearth::session::static_file{"text/javascript; charset=utf-8", chat::client_js};
     });
     return app.run(argc, argv);
 }

@@ -732,8 +732,9 @@ void connection::on_timer() {
         // 2 x heartbeat means it is gone.
         if (now >= last_inbound_ + 2 * o.heartbeat) {
             gate_.log().debug("session {}: nothing received for {} ms", id_, (2 * o.heartbeat).count());
-            // A silent client is a lost connection: with resume on, the session parks.
-            if (can_park())
+            // A silent client is a lost connection: with resume on, the session parks (a relay's
+            // session parks again); no Kick, which would tell the client not to come back.
+            if (can_park() || session_)
                 close("heartbeat timeout", true);
             else
                 end_gracefully("heartbeat timeout", ws_close::going_away, true);

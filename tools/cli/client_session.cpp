@@ -111,6 +111,9 @@ class client_session {
 
         nlohmann::json hello = {{"sys", {{"type", "hearth-cli"}, {"version", HEARTH_CLI_VERSION}}},
                                 {"user", options_.user}};
+        if (!options_.resume_token.empty())
+            hello["sys"]["resume"] = {{"token", options_.resume_token}, {"received", options_.received}};
+        received_ = options_.received;
         std::string packet;
         if (auto ec = session::encode_packet(packet, session::packet_type::handshake, hello.dump())) {
             // Only a --user document over the protocol's 16 MiB body limit gets here.
@@ -215,6 +218,7 @@ class client_session {
                         why = ec == std::error_code(boost::system::error_code(asio::error::eof))
                                   ? "the server closed the connection"
                                   : ec.message();
+                    print_resume();
                     printer_.closed(why);
                     notify();
                 }
@@ -234,6 +238,7 @@ class client_session {
             if (ec) {
                 if (!closing_ && !ended_ && !closed_) {
                     closed_ = true;
+                    print_resume();
                     printer_.closed(ec.message());
                 }
                 break;
@@ -328,8 +333,22 @@ class client_session {
                 return;
             }
         }
+        if (auto r = sys.find("resume"); r != sys.end() && r->is_object() && (*r)["token"].is_string()) {
+            resume_token_ = (*r)["token"].get<std::string>();
+            resume_grace_ = (*r).value("grace", 0.0);
+            resumed_ = (*r).value("resumed", false);
+            if (!resumed_) received_ = 0;  // a new session counts from 0
+            printer_.resume(resume_token_, resume_grace_, resumed_, received_);
+        }
         handshake_done_ = true;
         notify();
+    }
+
+    // When the connection ends: how to get the session back (the count so far).
+    void print_resume() {
+        if (resume_token_.empty() || resume_printed_) return;
+        resume_printed_ = true;
+        printer_.resume(resume_token_, resume_grace_, resumed_, received_);
     }
 
     void on_data(std::string_view body) {
@@ -354,10 +373,12 @@ class client_session {
                     route = std::move(it->second);
                     pending_.erase(it);
                 }
+                ++received_;
                 printer_.response(route, m.id, !m.error, payload);
                 break;
             }
             case session::message_type::push:
+                ++received_;
                 printer_.push(m.route, payload);
                 unclaimed_pushes_.emplace_back(m.route);
                 if (unclaimed_pushes_.size() > max_unclaimed_pushes) unclaimed_pushes_.pop_front();
@@ -593,6 +614,13 @@ class client_session {
     clock::time_point last_inbound_ = clock::now();
 
     bool handshake_done_ = false;
+    // Resume (docs/resume.md): the gate's last token and grace, whether this connection resumed
+    // a session, and the Response and Push packets received on the session so far.
+    std::string resume_token_;
+    double resume_grace_ = 0;
+    bool resumed_ = false;
+    bool resume_printed_ = false;
+    std::uint64_t received_ = 0;
     bool kicked_ = false;
     bool kick_claimed_ = false;
     std::string kick_reason_;

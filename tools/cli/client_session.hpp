@@ -16,6 +16,11 @@ struct connect_options {
     std::string script;                              ///< a file of commands; empty: standard input
     std::chrono::milliseconds timeout{10000};        ///< connect, handshake, each request, wait-* default
     bool json_lines = false;                         ///< JSON lines even at a terminal
+    /// Resume a parked session (docs/resume.md): the token a "resume" event printed, and the
+    /// Response and Push packets received on that session so far (its "received"). Empty: a
+    /// new session.
+    std::string resume_token;
+    std::uint64_t received = 0;
 };
 
 /// Connects, handshakes, then runs commands (tools/cli/command.hpp) until the input ends, `quit`,

@@ -51,6 +51,18 @@ void event_printer::connected(std::string_view url, double heartbeat_seconds, co
     emit(e, text);
 }
 
+void event_printer::resume(std::string_view token, double grace_seconds, bool resumed,
+                           std::uint64_t received) {
+    nlohmann::ordered_json e = {{"type", "resume"},
+                                {"token", token},
+                                {"grace", grace_seconds},
+                                {"resumed", resumed},
+                                {"received", received}};
+    emit(e, std::string(resumed ? "session resumed" : "resumable session") + " (grace " +
+                dump(nlohmann::json(grace_seconds)) + " s): --resume " + std::string(token) + " --received " +
+                std::to_string(received));
+}
+
 void event_printer::response(std::string_view route, std::uint64_t id, bool ok, std::string_view payload) {
     auto body = payload_json(payload);
     nlohmann::ordered_json e = {

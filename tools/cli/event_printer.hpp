@@ -39,6 +39,9 @@ class event_printer {
     void response(std::string_view route, std::uint64_t id, bool ok, std::string_view payload);
     void push(std::string_view route, std::string_view payload);
     void kick(std::string_view reason);
+    /// The gate's resume grant (docs/resume.md) after the handshake, and again when the
+    /// connection ends: what --resume and --received need to get this session back.
+    void resume(std::string_view token, double grace_seconds, bool resumed, std::uint64_t received);
     void closed(std::string_view reason);
     /// A readable line for the prompt (help, a local error); on stderr in JSON-lines mode.
     void note(std::string_view text);

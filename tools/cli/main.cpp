@@ -54,6 +54,12 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.001, 86400.0))
         ->capture_default_str();
     connect->add_flag("--json", co.json_lines, "print JSON lines even at a terminal");
+    connect->add_option(
+        "--resume", co.resume_token,
+        "resume the parked session of this token (printed in a \"resume\" event; docs/resume.md)");
+    connect->add_option("--received", co.received,
+                        "with --resume: the responses and pushes received on that session (the event's "
+                        "\"received\")");
 
     admin_options ao;
     double admin_timeout = 10;
