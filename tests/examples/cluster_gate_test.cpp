@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include "cluster/cluster.hpp"
+#include "framework/timer.hpp"
 #include "session/gate.hpp"
 #include "session/ref.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
@@ -381,4 +385,92 @@ TEST_CASE("cluster gate: nodes in one process keep their own client reply route 
     CHECK(replies_via_gate(*game1.n) == 5);
     CHECK(replies_via_gate(*game2.n) == 0);
     CHECK(replies_via_gate(*gate_node.n) == 0);
+}
+
+namespace {
+
+inline constexpr hearth::rpc::method<json, json> ticks_start{"ticks.start"};
+
+// "ticks.start" {count}: pushes "onTick" {"i": 0..count-1} to the calling session from the
+// backend node, one every 2 ms, from a task that outlives the request; counts session_closed.
+class ticks_service : public hearth::service {
+  public:
+    std::atomic<int> pushed{0};
+    std::atomic<int> closed_events{0};
+    ticks_service() {
+        handle(ticks_start, &ticks_service::on_start);
+        handle(session::closed, &ticks_service::on_closed);
+    }
+
+  private:
+    hearth::awaitable<hearth::result<json>> on_start(const hearth::call_context& ctx, json req) {
+        auto s = session::ref::from(ctx);
+        if (!s) co_return hearth::app_error("no_session", "clients only");
+        auto ex = co_await boost::asio::this_coro::executor;
+        boost::asio::co_spawn(ex, run(*s, req.value("count", 10)), boost::asio::detached);
+        co_return json::object();
+    }
+    hearth::awaitable<void> run(session::ref s, int count) {
+        for (int i = 0; i < count; ++i) {
+            s.push("onTick", json{{"i", i}});
+            pushed.fetch_add(1);
+            co_await hearth::sleep(2ms);
+        }
+    }
+    hearth::awaitable<void> on_closed(session::session_closed) {
+        closed_events.fetch_add(1);
+        co_return;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cluster gate: a room on another node keeps pushing to a parked session; the resume gets it all",
+          "[resume]") {
+    fixture f;
+    auto& gate_node = f.add("gate-1");
+    auto& game = f.add("game-1");
+    session::gate_options o;
+    o.host = "127.0.0.1";
+    o.tcp_port = 0;
+    o.ws_port = -1;
+    o.resume.enabled = true;
+    o.resume.grace = 10s;
+    auto* g = &gate_node.n->add_service<session::gate>("gate", o);
+    auto* ticks = &game.n->add_service<ticks_service>("ticks");
+    const auto cfg = f.config();
+    auto events = gate_node.c->members().subscribe();
+    f.start("gate-1", cfg);
+    f.start("game-1", cfg);
+    REQUIRE(g->wait_listening(5s));
+    REQUIRE(wait_event(*events, membership_event_kind::node_up, "game-1"));
+
+    constexpr int count = 300;
+    std::vector<int> seen;
+    std::uint64_t received = 0;
+    auto read = [&](test_client& c) {
+        auto p = c.next(5s);
+        REQUIRE(p);
+        if (p->type != session::packet_type::data) return;
+        session::message m;
+        REQUIRE_FALSE(session::decode_message(p->body, nullptr, m));
+        ++received;
+        if (m.type == session::message_type::push) seen.push_back(json::parse(m.payload)["i"].get<int>());
+    };
+    auto c = std::make_unique<test_client>(test_client::kind::tcp, g->tcp_port());
+    const std::string token = c->handshake()["sys"]["resume"]["token"];
+    c->request(1, "ticks.start", json{{"count", count}});
+    while (seen.size() < 50) read(*c);
+    c->close();
+    c.reset();
+    REQUIRE(hearth::testing::eventually([&] { return g->parked_count() == 1; }, 5s));
+    // The backend goes on pushing to the parked session: wait until it pushed some more.
+    const int at_park = ticks->pushed.load();
+    REQUIRE(hearth::testing::eventually([&] { return ticks->pushed.load() >= at_park + 50; }, 5s));
+    test_client d(test_client::kind::tcp, g->tcp_port());
+    auto hs = d.handshake(json::object(), json{{"resume", {{"token", token}, {"received", received}}}});
+    REQUIRE(hs["sys"]["resume"]["resumed"] == true);
+    while (seen.size() < static_cast<std::size_t>(count)) read(d);
+    for (int i = 0; i < count; ++i) REQUIRE(seen[static_cast<std::size_t>(i)] == i);
+    CHECK(ticks->closed_events.load() == 0);
 }

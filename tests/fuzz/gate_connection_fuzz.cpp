@@ -11,7 +11,9 @@
 // - everything the gate sends is well-formed: packets with valid types, handshake replies
 //   that are JSON with a code, Data packets that decode as Responses or Pushes;
 // - the gate closes the connection after a protocol error (the model below predicts which
-//   inputs are errors, from client-protocol.md).
+//   inputs are errors, from client-protocol.md);
+// - with resume on (docs/resume.md), a handshake with sys.resume (whatever its token) is a new
+//   session like any other: fuzz inputs cannot hold a valid token.
 // Sanitizer reports on the gate's own threads are caught like any other.
 
 #include <chrono>
@@ -138,6 +140,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     o.kick_flush_timeout = 250ms;
     o.request_timeout = 250ms;
     o.dictionary = dictionary();
+    // Resume on: every input's session parks when its connection ends (briefly, and a few at
+    // most), and handshakes carrying sys.resume take the refusal paths.
+    o.resume.enabled = true;
+    o.resume.grace = 250ms;
+    o.resume.buffer_packets = 64;
+    o.resume.max_parked_sessions = 16;
     the_gate = &the_node->add_service<gate>("gate", o);
     the_node->add_service<echo_service>("echo");
     the_node->start();

@@ -116,6 +116,23 @@ void client_seeds() {
     m.route = "gate.kick";  // a gate method clients may not call
     (void)session::encode_data_packet(conn, m);
     write("gate_connection", "session", conn);
+
+    // gate_connection: a resume attempt (a token of no session: a new session), then a request.
+    const std::string resume_json =
+        R"({"sys":{"type":"js-websocket","version":"0.0.1","resume":{"token":"101.0123456789abcdef0123456789abcdef","received":3}}})";
+    std::string resume = le(0, 4);
+    (void)session::encode_packet(resume, session::packet_type::handshake, resume_json);
+    resume += session::handshake_ack_packet;
+    m = {};
+    m.type = session::message_type::request;
+    m.id = 1;
+    m.route = "echo.echo";
+    m.payload = R"({"x":1})";
+    (void)session::encode_data_packet(resume, m);
+    write("gate_connection", "resume", resume);
+    write(
+        "gate_options", "resume",
+        R"({"resume":{"enabled":true,"grace_ms":30000,"buffer_bytes":1048576,"buffer_packets":8192,"max_parked_sessions":100000}})");
 }
 
 void cluster_seeds() {

@@ -17,6 +17,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
 #include "framework/node.hpp"
@@ -488,4 +489,40 @@ TEST_CASE("resume: off by default: no token, and a dropped connection closes the
     c.close();
     REQUIRE(hearth::testing::eventually([&] { return f.feed->closed_events.load() == 1; }, 5s));
     CHECK(f.g->parked_count() == 0);
+}
+
+TEST_CASE("resume: max_parked_sessions closes the session parked longest; the gate lists parked sessions",
+          "[resume]") {
+    auto r = resume_fixture::default_resume();
+    r.max_parked_sessions = 2;
+    resume_fixture f(r);
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 3; ++i) {
+        test_client c(kind::tcp, f.g->tcp_port());
+        tokens.push_back(c.handshake()["sys"]["resume"]["token"]);
+        c.request(1, "feed.start", json{{"count", 0}});
+        REQUIRE(c.next_response());
+        c.close();
+        REQUIRE(hearth::testing::eventually(
+            [&] { return f.g->parked_count() == static_cast<std::size_t>(std::min(i + 1, 2)); }, 5s));
+        // Parked in this order: the next one parks strictly later.
+        REQUIRE(hearth::testing::eventually(
+            [&] { return f.feed->closed_events.load() == std::max(0, i - 1); }, 5s));
+    }
+    CHECK(f.feed->close_reasons() == std::vector<std::string>{"too many parked sessions"});
+    auto page =
+        asio::co_spawn(f.n.worker_at(0).executor(), f.g->list_sessions(0, 100), asio::use_future).get();
+    CHECK(page.total == 2);
+    for (const auto& s : page.items) {
+        CHECK(s.parked_since.has_value());
+        CHECK(*s.parked_since >= s.since);
+    }
+    test_client first(kind::tcp, f.g->tcp_port());
+    CHECK(first.handshake(json::object(), resume_sys(tokens[0], 1))["sys"]["resume"]["resumed"] == false);
+    test_client third(kind::ws, f.g->ws_port());
+    CHECK(third.handshake(json::object(), resume_sys(tokens[2], 1))["sys"]["resume"]["resumed"] == true);
+    page = asio::co_spawn(f.n.worker_at(0).executor(), f.g->list_sessions(0, 100), asio::use_future).get();
+    int parked = 0;
+    for (const auto& s : page.items) parked += s.parked_since.has_value() ? 1 : 0;
+    CHECK(parked == 1);  // the second; the third is connected again
 }
