@@ -12,16 +12,15 @@ resume_request_status parse_resume_request(const handshake_request& h, resume_re
     auto token = it->find("token");
     auto received = it->find("received");
     if (token == it->end() || !token->is_string()) return resume_request_status::malformed;
-    // A missing count means the client received nothing yet.
+    // The count is required: a client that forgot it would get duplicates from a guessed 0.
+    if (received == it->end()) return resume_request_status::malformed;
     std::uint64_t k = 0;
-    if (received != it->end()) {
-        if (received->is_number_unsigned())
-            k = received->get<std::uint64_t>();
-        else if (received->is_number_integer() && received->get<std::int64_t>() >= 0)
-            k = static_cast<std::uint64_t>(received->get<std::int64_t>());
-        else
-            return resume_request_status::malformed;
-    }
+    if (received->is_number_unsigned())
+        k = received->get<std::uint64_t>();
+    else if (received->is_number_integer() && received->get<std::int64_t>() >= 0)
+        k = static_cast<std::uint64_t>(received->get<std::int64_t>());
+    else
+        return resume_request_status::malformed;
     out.token = token->get<std::string>();
     out.received = k;
     return resume_request_status::valid;

@@ -94,9 +94,16 @@ awaitable<void> connection::run(std::shared_ptr<connection> self) {
 void connection::transport_ended() {
     if (session_) {
         // A relay: the session it carried parks again (unless a newer relay took it over).
+        // A kick, a protocol error or a logout on this connection ends the session; a lost
+        // transport parks it.
         auto p = std::move(session_);
         const std::uint64_t epoch = session_epoch_;
-        p->home().post_function([p, epoch, logout = logout_](worker&) { p->relay_lost(epoch, logout); });
+        std::string end_reason;
+        if (logout_)
+            end_reason = "client closed";
+        else if (final_)
+            end_reason = close_reason_.empty() ? std::string("closed") : close_reason_;
+        p->home().post_function([p, epoch, why = std::move(end_reason)](worker&) { p->relay_lost(epoch, why); });
         return;
     }
     // Parked, or carried by a relay: the session goes on without this transport.
@@ -114,7 +121,10 @@ bool connection::reserve(std::size_t bytes) {
     // A relayed session's queue is only a staging area: the relay's queue has the bounds.
     if (link_ == link::relayed) return true;
     const auto& o = gate_.options();
-    if (queued_bytes_ + bytes > o.max_queued_bytes || queued_packets_ + 1 > o.max_queued_packets) {
+    // A relay's replay (relay_write) is ahead of everything in the queue and outside the bounds.
+    const std::size_t queued_bytes = queued_bytes_ - replay_bytes_;
+    const std::size_t queued_packets = queued_packets_ - replay_packets_;
+    if (queued_bytes + bytes > o.max_queued_bytes || queued_packets + 1 > o.max_queued_packets) {
         // A client that does not read must not grow our memory: drop it, count it.
         gate_.stats().slow_kicked.add();
         gate_.log().debug("session {}: write queue full ({} bytes, {} packets); closing", id_, queued_bytes_,
@@ -202,6 +212,9 @@ void connection::take_queue(std::vector<out_item>& items, std::string& own) {
 void connection::written(std::size_t bytes, std::size_t packets) {
     queued_bytes_ -= std::min(bytes, queued_bytes_);
     queued_packets_ -= std::min(packets, queued_packets_);
+    // The replay is written first.
+    replay_bytes_ -= std::min(bytes, replay_bytes_);
+    replay_packets_ -= std::min(packets, replay_packets_);
     gate_.stats().bytes_out.add(bytes);
     gate_.stats().packets_out.add(packets);
 }
@@ -327,9 +340,10 @@ void connection::close(std::string_view reason, bool resumable) {
     own_.clear();
     own_.shrink_to_fit();
     queued_bytes_ = queued_packets_ = 0;
+    replay_bytes_ = replay_packets_ = 0;
     if (resumable && can_park())
         park();
-    else
+    else if (!(resumable && session_))  // a relay's lost transport parks the session it carries
         final_ = true;
 }
 
@@ -723,7 +737,10 @@ void connection::on_timer() {
         if (now >= accepted_at_ + o.handshake_timeout) {
             gate_.stats().protocol_errors.add();
             gate_.log().debug("session {}: no handshake within {} ms", id_, o.handshake_timeout.count());
-            end_gracefully("handshake timeout", ws_close::going_away, false);
+            if (session_)
+                close("handshake timeout", true);  // a resume never acked: the session parks again
+            else
+                end_gracefully("handshake timeout", ws_close::going_away, false);
             return;
         }
     } else {
@@ -828,7 +845,7 @@ void connection::schedule_pump() {
     });
 }
 
-void connection::pump() {
+void connection::pump(bool replay) {
     if (link_ != link::relayed || !relay_ || items_.empty()) return;
     std::vector<out_item> items;
     std::string own;
@@ -836,8 +853,8 @@ void connection::pump() {
     own.swap(own_);
     queued_bytes_ = queued_packets_ = 0;
     auto r = relay_;
-    r->home().post_function([r, items = std::move(items), own = std::move(own)](worker&) mutable {
-        r->relay_write(std::move(items), std::move(own));
+    r->home().post_function([r, items = std::move(items), own = std::move(own), replay](worker&) mutable {
+        r->relay_write(std::move(items), std::move(own), replay);
     });
 }
 
@@ -907,7 +924,7 @@ void connection::relay_acked(std::uint64_t epoch) {
     });
     gate_.stats().replayed.add(n);
     live_ = true;
-    pump();
+    pump(true);
 }
 
 void connection::relay_data(std::uint64_t epoch, const std::string& body) {
@@ -915,22 +932,32 @@ void connection::relay_data(std::uint64_t epoch, const std::string& body) {
     handle_data(body);
 }
 
-void connection::relay_lost(std::uint64_t epoch, bool logout) {
+void connection::relay_lost(std::uint64_t epoch, const std::string& end_reason) {
     if (ended_ || link_ != link::relayed || epoch != relay_epoch_) return;
     relay_.reset();
-    if (logout) {
-        end_session("client closed");
+    if (!end_reason.empty()) {
+        end_session(end_reason);
         return;
     }
     close_reason_ = "connection lost";
     park();
 }
 
-void connection::relay_write(std::vector<out_item> items, std::string own) {
+void connection::relay_write(std::vector<out_item> items, std::string own, bool replay) {
     if (stopped_ || kicking_) return;
     for (auto& it : items) {
         const std::size_t size = it.shared ? it.shared->size() : it.end - it.begin;
-        if (!reserve(size)) return;  // closed: the session parks again
+        if (replay) {
+            // The replay may exceed the write queue's bounds (a session parked because its
+            // queue filled always has more to replay than the queue holds); the replay
+            // buffer's bounds bound it. Counted, so live output waits behind it.
+            queued_bytes_ += size;
+            ++queued_packets_;
+            replay_bytes_ += size;
+            ++replay_packets_;
+        } else if (!reserve(size)) {
+            return;  // closed: the session parks again
+        }
         if (it.shared) {
             items_.push_back(std::move(it));
             continue;

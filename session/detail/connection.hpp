@@ -132,11 +132,12 @@ class connection : public std::enable_shared_from_this<connection> {
     void relay_acked(std::uint64_t epoch);
     /// On P's worker, from relay R: one Data packet body from the client.
     void relay_data(std::uint64_t epoch, const std::string& body);
-    /// On P's worker, from relay R: R's transport ended; P parks again, or ends when the client
-    /// logged out.
-    void relay_lost(std::uint64_t epoch, bool logout);
-    /// On R's worker, from P: packets to write (own bytes in `own`, ranges in `items`).
-    void relay_write(std::vector<out_item> items, std::string own);
+    /// On P's worker, from relay R: R's transport ended; P parks again, or ends with
+    /// `end_reason` when it is not empty (a logout, a kick or a protocol error on R).
+    void relay_lost(std::uint64_t epoch, const std::string& end_reason);
+    /// On R's worker, from P: packets to write (own bytes in `own`, ranges in `items`);
+    /// `replay`: the packets the client missed, queued whatever the write queue's bounds.
+    void relay_write(std::vector<out_item> items, std::string own, bool replay);
     /// Parked since (a session waiting for its client), or nullopt.
     std::optional<clock::time_point> parked_since() const noexcept {
         if (link_ == link::parked) return parked_at_;
@@ -242,8 +243,8 @@ class connection : public std::enable_shared_from_this<connection> {
     void end_session(std::string_view reason);
     /// run()'s end, after the transport is closed: what becomes of the session.
     void transport_ended();
-    /// P, relayed: posts what is queued to the relay.
-    void pump();
+    /// P, relayed: posts what is queued to the relay (`replay`: the replay after the ack).
+    void pump(bool replay = false);
     void schedule_pump();
     /// R: the resume attempt of a handshake; true when it resumed a session.
     awaitable<bool> attempt_resume();
@@ -328,6 +329,8 @@ class connection : public std::enable_shared_from_this<connection> {
     std::uint64_t relay_epoch_ = 0;      // P: bumped at each attach
     std::uint64_t replay_from_ = 0;      // P, relayed before the ack: what the client had
     bool pump_posted_ = false;           // P: a pump() is queued on our worker
+    std::size_t replay_bytes_ = 0;       // R: the part of queued_bytes_ that is the replay
+    std::size_t replay_packets_ = 0;     // R: and of queued_packets_
     // R: the session this connection carries (relay role) and its epoch.
     std::shared_ptr<connection> session_;
     std::uint64_t session_epoch_ = 0;

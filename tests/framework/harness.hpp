@@ -2,6 +2,7 @@
 // Test harness: run a coroutine on a node's worker and wait for its result from the test
 // thread, with a deadline (never a sleep).
 
+#include <cstdlib>
 #include <chrono>
 #include <future>
 #include <stdexcept>
@@ -18,7 +19,7 @@ inline node_config test_config(std::string name, unsigned threads = 1) {
     node_config c;
     c.name = std::move(name);
     c.threads = threads;
-    c.log_level = "warn";
+    c.log_level = std::getenv("HEARTH_TEST_LOG") ? std::getenv("HEARTH_TEST_LOG") : "warn";
     return c;
 }
 

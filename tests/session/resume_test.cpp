@@ -5,6 +5,7 @@
 // buffer overflow, kicks and logouts.
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -73,13 +74,15 @@ class feed_service : public hearth::service {
         if (!s) co_return hearth::app_error("no_session", "clients only");
         members_.add(*s);
         auto ex = co_await asio::this_coro::executor;
-        asio::co_spawn(ex, run(*s, req.value("count", 100), req.value("every_ms", 1)), asio::detached);
+        asio::co_spawn(ex, run(*s, req.value("count", 100), req.value("every_ms", 1), req.value("pad", 0)),
+                       asio::detached);
         co_return json::object();
     }
-    hearth::awaitable<void> run(session::ref s, int count, int every_ms) {
+    hearth::awaitable<void> run(session::ref s, int count, int every_ms, int pad) {
         for (int i = 0; i < count; ++i) {
             json tick;
             tick["i"] = i;
+            if (pad > 0) tick["pad"] = std::string(static_cast<std::size_t>(pad), 'x');
             s.push("onTick", tick);
             pushed.fetch_add(1);
             if (every_ms > 0) co_await hearth::sleep(std::chrono::milliseconds(every_ms));
@@ -114,13 +117,15 @@ class feed_service : public hearth::service {
 };
 
 struct resume_fixture {
-    explicit resume_fixture(session::resume_options r = default_resume(), unsigned threads = 2)
+    explicit resume_fixture(session::resume_options r = default_resume(), unsigned threads = 2,
+                            const std::function<void(session::gate_options&)>& tweak = {})
         : n(hearth::testing::test_config("gate-1", threads)) {
         session::gate_options o;
         o.host = "127.0.0.1";
         o.tcp_port = 0;
         o.ws_port = 0;
         o.resume = r;
+        if (tweak) tweak(o);
         g = &n.add_service<session::gate>("gate", std::move(o));
         feed = &n.add_service<feed_service>("feed");
         n.start();
@@ -525,4 +530,59 @@ TEST_CASE("resume: max_parked_sessions closes the session parked longest; the ga
     int parked = 0;
     for (const auto& s : page.items) parked += s.parked_since.has_value() ? 1 : 0;
     CHECK(parked == 1);  // the second; the third is connected again
+}
+
+TEST_CASE("resume: a client that stopped reading (write queue full) parks, and its replay is larger than the queue",
+          "[resume]") {
+    session::resume_options r = resume_fixture::default_resume();
+    r.buffer_bytes = 16 * 1024 * 1024;
+    r.buffer_packets = 100000;
+    resume_fixture f(r, 2, [](session::gate_options& g) {
+        g.max_queued_packets = 16;
+        g.max_queued_bytes = 64 * 1024;
+    });
+    constexpr int ticks = 1500;
+    auto c = std::make_unique<test_client>(kind::tcp, f.g->tcp_port(), "/ws", 4096);
+    const std::string token = c->handshake()["sys"]["resume"]["token"];
+    c->request(1, "feed.start", json{{"count", ticks}, {"every_ms", 0}, {"pad", 2000}});
+    // Not reading: the gate's queue fills and the session parks.
+    REQUIRE(hearth::testing::eventually([&] { return f.g->parked_count() == 1; }, 10s));
+    CHECK(f.g->stats().slow_kicked.value() == 1);
+    seen s;
+    while (!c->closed()) {
+        if (!read_one(*c, s, 2s)) break;
+    }
+    c.reset();
+    test_client d(kind::tcp, f.g->tcp_port());
+    auto hs = d.handshake(json::object(), resume_sys(token, s.received));
+    REQUIRE(hs["sys"]["resume"]["resumed"] == true);
+    while (static_cast<int>(s.ticks.size()) < ticks) {
+        INFO("ticks " << s.ticks.size() << ", closed " << d.closed() << ", parked " << f.g->parked_count()
+                      << ", sessions closed " << f.feed->closed_events.load() << ", pushed " << f.feed->pushed.load());
+        REQUIRE(read_one(d, s));
+    }
+    for (int i = 0; i < ticks; ++i) REQUIRE(s.ticks[static_cast<std::size_t>(i)] == i);
+    CHECK(f.feed->closed_events.load() == 0);
+}
+
+TEST_CASE("resume: a protocol error on a resumed connection ends the session", "[resume]") {
+    const kind k = GENERATE(kind::tcp, kind::ws);
+    resume_fixture f;
+    auto c = std::make_unique<test_client>(kind::tcp, f.g->tcp_port());
+    const std::string token = c->handshake()["sys"]["resume"]["token"];
+    seen s;
+    c->request(1, "feed.start", json{{"count", 0}});
+    while (s.received < 1) REQUIRE(read_one(*c, s));
+    c->close();
+    REQUIRE(hearth::testing::eventually([&] { return f.g->parked_count() == 1; }, 5s));
+    test_client d(k, f.port(k));
+    auto hs = d.handshake(json::object(), resume_sys(token, s.received));
+    REQUIRE(hs["sys"]["resume"]["resumed"] == true);
+    const std::string next = hs["sys"]["resume"]["token"];
+    d.send_packet(session::packet_type::handshake, "{}");  // a second handshake: a protocol error
+    REQUIRE(hearth::testing::eventually([&] { return f.feed->closed_events.load() == 1; }, 5s));
+    CHECK(f.feed->close_reasons().front().rfind("kicked: protocol error", 0) == 0);
+    CHECK(f.g->parked_count() == 0);
+    test_client e(kind::tcp, f.g->tcp_port());
+    CHECK(e.handshake(json::object(), resume_sys(next, s.received))["sys"]["resume"]["resumed"] == false);
 }

@@ -87,8 +87,9 @@ TEST_CASE("sys.resume in a client handshake") {
     CHECK(status(R"({"sys":{"resume":{"token":"a.b","received":42}}})", r) == st::valid);
     CHECK(r.token == "a.b");
     CHECK(r.received == 42);
-    CHECK(status(R"({"sys":{"resume":{"token":"a.b"}}})", r) == st::valid);
+    CHECK(status(R"({"sys":{"resume":{"token":"a.b","received":0}}})", r) == st::valid);
     CHECK(r.received == 0);
+    CHECK(status(R"({"sys":{"resume":{"token":"a.b"}}})", r) == st::malformed);  // the count is required
     CHECK(status(R"({"sys":{"resume":"a.b"}})", r) == st::malformed);
     CHECK(status(R"({"sys":{"resume":{"received":1}}})", r) == st::malformed);
     CHECK(status(R"({"sys":{"resume":{"token":7,"received":1}}})", r) == st::malformed);
