@@ -104,6 +104,7 @@ int application::impl::run_node(const app_config& cfg, const node_plan& plan) {
     node_config nc;
     nc.name = plan.name;
     nc.threads = plan.threads;
+    if (plan.spin_us) nc.spin = std::chrono::microseconds(*plan.spin_us);
     nc.log_level = plan.log_level;
     node n(nc);
 

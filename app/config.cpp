@@ -65,6 +65,15 @@ struct checker {
         return std::nullopt;
     }
 
+    // node_config::spin in microseconds: 0 (sleep at once) to 10,000.
+    std::optional<unsigned> spin_us(const json& v, const std::string& key) {
+        if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= 10000)
+            return v.get<unsigned>();
+        add(quoted(key) + " must be an integer number of microseconds from 0 to 10000 (it is " + v.dump() +
+            ").");
+        return std::nullopt;
+    }
+
     std::optional<std::string> level(const json& v, const std::string& key) {
         if (v.is_string() && valid_log_level(v.get<std::string>())) return v.get<std::string>();
         add(quoted(key) + " must be a log level (trace, debug, info, warn, error, critical, off), not " +
@@ -209,10 +218,11 @@ config_result parse_config(const json& doc, const std::string& path, const overr
     // "node": the single node, or defaults for every node of "nodes".
     std::string single_name = "node";
     unsigned default_threads = 0;
+    std::optional<unsigned> default_spin;
     std::string default_level = "info";
     if (doc.contains("node") && check.object(doc["node"], "node")) {
         const auto& n = doc["node"];
-        check.unknown_keys(n, "node", {"name", "threads", "log_level"});
+        check.unknown_keys(n, "node", {"name", "threads", "log_level", "spin_us"});
         if (n.contains("name")) {
             if (!cfg.single)
                 check.add(
@@ -226,6 +236,8 @@ config_result parse_config(const json& doc, const std::string& path, const overr
         }
         if (n.contains("threads"))
             if (auto t = check.threads(n["threads"], "node.threads")) default_threads = *t;
+        if (n.contains("spin_us"))
+            if (auto s = check.spin_us(n["spin_us"], "node.spin_us")) default_spin = *s;
         if (n.contains("log_level"))
             if (auto l = check.level(n["log_level"], "node.log_level")) default_level = *l;
     }
@@ -241,6 +253,7 @@ config_result parse_config(const json& doc, const std::string& path, const overr
                       " does not name the node of this configuration ('node.name' is \"" + single_name +
                       "\"; a configuration of several nodes lists them under 'nodes').");
         plan.threads = default_threads;
+        plan.spin_us = default_spin;
         plan.log_level = default_level;
         if (doc.contains("gate")) plan.gate = check.gate(doc["gate"], "gate");
         if (doc.contains("services"))
@@ -270,13 +283,17 @@ config_result parse_config(const json& doc, const std::string& path, const overr
                 if (!cluster::valid_node_name(name))
                     check.add(quoted(where) + ": a node name is 1 to 64 letters, digits, '-' or '_'.");
                 if (!check.object(entry, where)) continue;
-                check.unknown_keys(entry, where, {"threads", "log_level", "admin_port", "gate", "services"});
+                check.unknown_keys(entry, where,
+                                   {"threads", "log_level", "admin_port", "gate", "services", "spin_us"});
                 node_plan plan;
                 plan.name = name;
                 plan.threads = default_threads;
+                plan.spin_us = default_spin;
                 plan.log_level = default_level;
                 if (entry.contains("threads"))
                     if (auto t = check.threads(entry["threads"], where + ".threads")) plan.threads = *t;
+                if (entry.contains("spin_us"))
+                    if (auto s = check.spin_us(entry["spin_us"], where + ".spin_us")) plan.spin_us = *s;
                 if (entry.contains("log_level"))
                     if (auto l = check.level(entry["log_level"], where + ".log_level")) plan.log_level = *l;
                 if (entry.contains("gate")) plan.gate = check.gate(entry["gate"], where + ".gate");
@@ -407,6 +424,7 @@ json app_config::to_public_json() const {
     json nodes_json = json::object();
     for (const auto& [name, plan] : nodes) {
         json n = {{"threads", plan.threads}, {"log_level", plan.log_level}, {"services", plan.services}};
+        if (plan.spin_us) n["spin_us"] = *plan.spin_us;
         if (plan.gate) n["gate"] = *plan.gate;
         if (plan.admin)
             n["admin"] = {{"address", plan.admin->address},

@@ -2,7 +2,8 @@
 // hearth::app::config: one JSON file that describes a whole backend, parsed and checked.
 //
 //   {
-//     "node":    {"name": "chat", "threads": 2, "log_level": "info"},   // one node, or defaults
+//     "node":    {"name": "chat", "threads": 2, "log_level": "info",    // one node, or defaults
+//                 "spin_us": 50},                                       // node_config::spin
 //     "gate":    {...session::gate_options JSON...},                    // the single node's gate
 //     "services": ["room"],                                             // the single node's services
 //     "admin":   {"address": "127.0.0.1", "port": 0, "token": "...", "open_reads": false},
@@ -51,6 +52,7 @@ struct admin_settings {
 struct node_plan {
     std::string name;
     unsigned threads = 0;                 ///< 0: one per core
+    std::optional<unsigned> spin_us;      ///< node_config::spin; nullopt: the framework's default
     std::string log_level = "info";       ///< spdlog level name
     std::optional<nlohmann::json> gate;   ///< validated gate_options JSON; nullopt: no gate
     std::vector<std::string> services;    ///< configured service names, in file order

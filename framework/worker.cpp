@@ -12,7 +12,25 @@
 namespace hearth {
 namespace {
 thread_local worker* current_worker = nullptr;
+
+// A worker thread's event loop: io_context::run, with the bounded poll of node_config::spin
+// before each sleep.
+void run_events(asio::io_context& ctx, std::chrono::microseconds spin) {
+    if (spin <= std::chrono::microseconds::zero()) {
+        ctx.run();
+        return;
+    }
+    while (!ctx.stopped()) {
+        // Run what is ready; once nothing is, poll for up to `spin` before blocking.
+        if (ctx.poll() > 0) continue;
+        const auto until = clock::now() + spin;
+        bool more = false;
+        while (!more && !ctx.stopped() && clock::now() < until) more = ctx.poll_one() > 0;
+        if (more || ctx.stopped()) continue;
+        ctx.run_one();  // sleeps in epoll until the next event
+    }
 }
+}  // namespace
 
 /// A long-lived coroutine that runs handlers. While parked it is owned by `parked`; destroying
 /// that handler destroys the coroutine (teardown).
@@ -188,7 +206,7 @@ void worker::start_thread() {
         auto guard = asio::make_work_guard(ctx_);
         for (;;) {
             try {
-                ctx_.run();
+                run_events(ctx_, owner_.config().spin);
                 break;
             } catch (const std::exception& e) {
                 // Handlers must not throw into the event loop; if one does, log and go on

@@ -1,6 +1,6 @@
 // hearth_bench_local: service-to-service calls and notifies inside one node.
 //
-//   hearth_bench_local [--seconds N]
+//   hearth_bench_local [--seconds N] [--spin-us N] [--only call|notify] [--placement P] [--callers N]
 //
 // One JSON line per result:
 //   {"bench":"call","placement":"same_worker","callers":256,"ops_per_s":...,"p50_us":...,"p99_us":...}
@@ -45,11 +45,16 @@ class bench_service : public service {
     std::atomic<std::uint64_t> received{0};
 };
 
+// --spin-us N: node_config::spin (how long an idle worker polls before it sleeps); -1: the
+// default.
+long spin_us = -1;
+
 node_config bench_config(std::string name, unsigned threads) {
     node_config c;
     c.name = std::move(name);
     c.threads = threads;
     c.log_level = "warn";
+    if (spin_us >= 0) c.spin = std::chrono::microseconds(spin_us);
     return c;
 }
 
@@ -133,6 +138,8 @@ double run_notifies(node& n, bench_service& svc, std::chrono::duration<double> s
 int main(int argc, char** argv) {
     const double seconds = bench::flag_double(argc, argv, "seconds", 3);
     const std::chrono::duration<double> per_case(seconds);
+    spin_us = static_cast<long>(bench::flag_double(argc, argv, "spin-us", -1));
+    const long spin = std::chrono::microseconds(bench_config("x", 1).spin).count();
     // Optional filters, for profiling one case: --only call|notify, --placement P, --callers N.
     const auto only = bench::flag(argc, argv, "only", "");
     const auto only_placement = bench::flag(argc, argv, "placement", "");
@@ -163,7 +170,8 @@ int main(int argc, char** argv) {
                          {"ops_per_s", std::llround(static_cast<double>(out.ok) / elapsed)},
                          {"p50_us", bench::round1(out.lat.percentile_us(50))},
                          {"p99_us", bench::round1(out.lat.percentile_us(99))},
-                         {"errors", out.failed}});
+                         {"errors", out.failed},
+                         {"spin_us", spin}});
             n.stop();
         }
     }
@@ -178,7 +186,10 @@ int main(int argc, char** argv) {
         n.start();
         run_notifies(n, svc, per_case / 10);
         const double rate = run_notifies(n, svc, per_case);
-        bench::emit({{"bench", "notify"}, {"placement", placement}, {"ops_per_s", std::llround(rate)}});
+        bench::emit({{"bench", "notify"},
+                     {"placement", placement},
+                     {"ops_per_s", std::llround(rate)},
+                     {"spin_us", spin}});
         n.stop();
     }
     return 0;

@@ -200,3 +200,25 @@ TEST_CASE("app config: unreadable files and invalid JSON are one problem naming 
     REQUIRE(problems_of(j).size() == 1);
     CHECK(mentions(problems_of(j), "is not valid JSON"));
 }
+
+TEST_CASE("app config: node.spin_us sets the workers' poll before sleeping, per node or for all") {
+    auto r = parse_config(json::parse(R"({"node": {"name": "chat", "spin_us": 0}})"), "", {}, registered,
+                          everywhere);
+    REQUIRE(r);
+    CHECK(r->nodes.at("chat").spin_us == 0u);
+    json doc = two_nodes();
+    doc["node"] = {{"spin_us", 20}};
+    doc["nodes"]["game-1"]["spin_us"] = 100;
+    auto d = parse_config(doc, "", {}, registered, everywhere);
+    INFO(all(problems_of(d)));
+    REQUIRE(d);
+    CHECK(d->nodes.at("gate-1").spin_us == 20u);
+    CHECK(d->nodes.at("game-1").spin_us == 100u);
+    auto none = parse_config(json::parse(R"({"node": {"name": "chat"}})"), "", {}, registered, everywhere);
+    REQUIRE(none);
+    CHECK_FALSE(none->nodes.at("chat").spin_us.has_value());
+    for (const char* bad : {R"({"node": {"spin_us": -1}})", R"({"node": {"spin_us": 10001}})",
+                            R"({"node": {"spin_us": "50"}})", R"({"nodes": {"gate-1": {"spin_us": 1.5}}})"})
+        CHECK(
+            mentions(problems_of(parse_config(json::parse(bad), "", {}, registered, everywhere)), "spin_us"));
+}

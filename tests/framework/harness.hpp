@@ -2,8 +2,8 @@
 // Test harness: run a coroutine on a node's worker and wait for its result from the test
 // thread, with a deadline (never a sleep).
 
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <stdexcept>
 #include <string>

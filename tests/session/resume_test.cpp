@@ -5,8 +5,8 @@
 // buffer overflow, kicks and logouts.
 
 #include <algorithm>
-#include <functional>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -532,8 +532,9 @@ TEST_CASE("resume: max_parked_sessions closes the session parked longest; the ga
     CHECK(parked == 1);  // the second; the third is connected again
 }
 
-TEST_CASE("resume: a client that stopped reading (write queue full) parks, and its replay is larger than the queue",
-          "[resume]") {
+TEST_CASE(
+    "resume: a client that stopped reading (write queue full) parks, and its replay is larger than the queue",
+    "[resume]") {
     session::resume_options r = resume_fixture::default_resume();
     r.buffer_bytes = 16 * 1024 * 1024;
     r.buffer_packets = 100000;
@@ -558,7 +559,8 @@ TEST_CASE("resume: a client that stopped reading (write queue full) parks, and i
     REQUIRE(hs["sys"]["resume"]["resumed"] == true);
     while (static_cast<int>(s.ticks.size()) < ticks) {
         INFO("ticks " << s.ticks.size() << ", closed " << d.closed() << ", parked " << f.g->parked_count()
-                      << ", sessions closed " << f.feed->closed_events.load() << ", pushed " << f.feed->pushed.load());
+                      << ", sessions closed " << f.feed->closed_events.load() << ", pushed "
+                      << f.feed->pushed.load());
         REQUIRE(read_one(d, s));
     }
     for (int i = 0; i < ticks; ++i) REQUIRE(s.ticks[static_cast<std::size_t>(i)] == i);
