@@ -1,6 +1,7 @@
 #include "framework/node.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <csignal>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 #include "framework/detail/inbound.hpp"
 #include "framework/detail/remote_batch.hpp"
 #include "framework/detail/shutdown.hpp"
+#include "framework/fd_limit.hpp"
 #include "framework/log.hpp"
 #include "framework/metrics.hpp"
 #include "framework/secure_random.hpp"
@@ -268,6 +270,12 @@ void node::start() {
     }
     // A peer or client that goes away mid-write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
+    // Every connection is a descriptor: use what the administrator allows (once per process).
+    std::uint64_t before = 0;
+    const std::uint64_t files = raise_open_file_limit(&before);
+    static std::atomic<bool> told{false};
+    if (files != before && !told.exchange(true))
+        log_->info("open-file limit raised from {} to {} (the hard limit)", before, files);
     started_at_ = clock::now();
     running_.store(true, std::memory_order_release);
     for (auto& w : workers_) w->start_thread();

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include "framework/address.hpp"
+#include "framework/fd_limit.hpp"
 #include "framework/log.hpp"
 #include "framework/node.hpp"
 #include "framework/raw_call.hpp"
@@ -157,6 +158,14 @@ awaitable<void> gate::on_start() {
         stop_listeners();
     }
     if (error.empty()) {
+        // Each connection is a descriptor; the node raised the soft limit to the hard one at
+        // start. Said once, here, rather than as accept errors under load.
+        constexpr std::uint64_t reserve = 64;  // listeners, cluster links, logs, admin
+        if (const auto files = open_file_limit(); files && options_.max_connections + reserve > files)
+            log().warn(
+                "gate '{}': max_connections is {} but the open-file limit is {}: at most about {} clients "
+                "can be connected at once (raise the hard limit: ulimit -Hn, LimitNOFILE= in a systemd unit)",
+                name(), options_.max_connections, files, files > reserve ? files - reserve : 0);
         if (tcp_port_) log().info("gate '{}' listening on {}", name(), tcp_url());
         if (ws_port_) log().info("gate '{}' listening on {} and {}", name(), ws_url(), http_url());
         if (tls_port_) log().info("gate '{}' listening on {}", name(), tls_url());

@@ -48,6 +48,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/support/bench_util.hpp"
+#include "framework/fd_limit.hpp"
 #include "framework/node.hpp"
 #include "framework/service.hpp"
 #include "session/gate.hpp"
@@ -111,11 +112,7 @@ std::size_t resident_bytes() {
 }
 
 void raise_nofile() {
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0) {
-        r.rlim_cur = r.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
+    (void)hearth::raise_open_file_limit();  // framework/fd_limit.hpp: soft to hard, as a node does
 }
 
 // ---- load generator side -----------------------------------------------------------------------

@@ -554,6 +554,10 @@ TEST_CASE(
         if (!read_one(*c, s, 2s)) break;
     }
     c.reset();
+    // Everything is pushed (into the replay buffer) before the resume: a burst of live pushes
+    // beyond the 16-packet queue would close the new connection as a slow client, as it would
+    // any connection.
+    REQUIRE(hearth::testing::eventually([&] { return f.feed->pushed.load() == ticks; }, 10s));
     test_client d(kind::tcp, f.g->tcp_port());
     auto hs = d.handshake(json::object(), resume_sys(token, s.received));
     REQUIRE(hs["sys"]["resume"]["resumed"] == true);
