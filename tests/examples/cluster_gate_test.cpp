@@ -398,12 +398,12 @@ class ticks_service : public hearth::service {
     std::atomic<int> pushed{0};
     std::atomic<int> closed_events{0};
     ticks_service() {
-        handle(ticks_start, &ticks_service::on_start);
+        handle(ticks_start, &ticks_service::on_ticks_start);
         handle(session::closed, &ticks_service::on_closed);
     }
 
   private:
-    hearth::awaitable<hearth::result<json>> on_start(const hearth::call_context& ctx, json req) {
+    hearth::awaitable<hearth::result<json>> on_ticks_start(const hearth::call_context& ctx, json req) {
         auto s = session::ref::from(ctx);
         if (!s) co_return hearth::app_error("no_session", "clients only");
         auto ex = co_await boost::asio::this_coro::executor;

@@ -53,7 +53,7 @@ class feed_service : public hearth::service {
     std::atomic<int> pushed{0};
 
     feed_service() {
-        handle(feed_start, &feed_service::on_start);
+        handle(feed_start, &feed_service::on_feed_start);
         handle(feed_echo, &feed_service::on_echo);
         handle(feed_kick, &feed_service::on_kick);
         handle(session::closed, &feed_service::on_closed);
@@ -69,7 +69,7 @@ class feed_service : public hearth::service {
     }
 
   private:
-    hearth::awaitable<hearth::result<json>> on_start(const hearth::call_context& ctx, json req) {
+    hearth::awaitable<hearth::result<json>> on_feed_start(const hearth::call_context& ctx, json req) {
         auto s = session::ref::from(ctx);
         if (!s) co_return hearth::app_error("no_session", "clients only");
         members_.add(*s);
