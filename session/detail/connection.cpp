@@ -103,7 +103,8 @@ void connection::transport_ended() {
             end_reason = "client closed";
         else if (final_)
             end_reason = close_reason_.empty() ? std::string("closed") : close_reason_;
-        p->home().post_function([p, epoch, why = std::move(end_reason)](worker&) { p->relay_lost(epoch, why); });
+        p->home().post_function(
+            [p, epoch, why = std::move(end_reason)](worker&) { p->relay_lost(epoch, why); });
         return;
     }
     // Parked, or carried by a relay: the session goes on without this transport.
@@ -157,9 +158,14 @@ connection::queued connection::append_owned(Encode encode, bool numbered) {
     }
     if (numbered && !number(std::string_view(own_).substr(begin))) return queued::closing;
     if (!reserve(own_.size() - begin)) return queued::closing;  // closed: own_ is cleared
+    queue_owned(begin);
+    wake_writer();
+    return queued::yes;
+}
+
+void connection::queue_owned(std::size_t begin) {
     // TCP and TLS coalesce adjacent owned packets into one range; WebSocket sends one packet a
-    // message.
-    // (Not while relayed: the relay may be a WebSocket, and it coalesces for itself.)
+    // message. (Not while relayed: the relay may be a WebSocket, and it coalesces for itself.)
     if (is_byte_stream(kind_) && link_ == link::own && !items_.empty() && !items_.back().shared &&
         items_.back().end == begin) {
         items_.back().end = own_.size();
@@ -167,8 +173,6 @@ connection::queued connection::append_owned(Encode encode, bool numbered) {
     } else {
         items_.push_back(out_item{nullptr, begin, own_.size(), 1});
     }
-    wake_writer();
-    return queued::yes;
 }
 
 bool connection::send_copy(std::string_view packet) {
@@ -964,12 +968,7 @@ void connection::relay_write(std::vector<out_item> items, std::string own, bool 
         }
         const std::size_t begin = own_.size();
         own_.append(own, it.begin, it.end - it.begin);
-        if (is_byte_stream(kind_) && !items_.empty() && !items_.back().shared && items_.back().end == begin) {
-            items_.back().end = own_.size();
-            ++items_.back().packets;
-        } else {
-            items_.push_back(out_item{nullptr, begin, own_.size(), 1});
-        }
+        queue_owned(begin);
     }
     wake_writer();
 }

@@ -225,6 +225,9 @@ class connection : public std::enable_shared_from_this<connection> {
     void loop_failed(const char* loop, std::exception_ptr e);
 
     bool reserve(std::size_t bytes);
+    /// Queues own_[begin, end) as one packet, joined to the previous range where the transport
+    /// allows (byte streams).
+    void queue_owned(std::size_t begin);
     void wake_writer();
     /// Output is refused: the session ended or is ending, or its own transport is closed.
     bool refusing_output() const noexcept {

@@ -215,6 +215,19 @@ bool read_one(test_client& c, seen& s, std::chrono::milliseconds timeout = 5s) {
     return true;
 }
 
+// A TCP session that asked the feed for `ticks` pushes, read them all (and the Response), then
+// lost its connection; returns its token once the gate has it parked.
+std::string park(resume_fixture& f, seen& s, int ticks = 0) {
+    const std::size_t parked = f.g->parked_count();
+    test_client c(kind::tcp, f.g->tcp_port());
+    std::string token = c.handshake()["sys"]["resume"]["token"];
+    c.request(1, "feed.start", json{{"count", ticks}, {"every_ms", 0}});
+    while (s.received < static_cast<std::uint64_t>(ticks) + 1) REQUIRE(read_one(c, s));
+    c.close();
+    REQUIRE(hearth::testing::eventually([&] { return f.g->parked_count() == parked + 1; }, 5s));
+    return token;
+}
+
 json resume_sys(const std::string& token, std::uint64_t received) {
     return json{{"resume", {{"token", token}, {"received", received}}}};
 }
@@ -334,14 +347,6 @@ TEST_CASE("resume: the grace ends: session_closed once, the service forgets the 
 TEST_CASE("resume: tokens that do not resume get a new session; the parked session behaves as specified",
           "[resume]") {
     resume_fixture f;
-    auto park = [&](seen& s) {
-        auto c = std::make_unique<test_client>(kind::tcp, f.g->tcp_port());
-        auto hs = c->handshake();
-        c->request(1, "feed.start", json{{"count", 3}, {"every_ms", 0}});
-        while (s.received < 4) REQUIRE(read_one(*c, s));  // the response and three ticks
-        c->close();
-        return hs["sys"]["resume"]["token"].get<std::string>();
-    };
     // Over WebSocket, logging out after (nothing new stays parked), or over TCP, dropped after.
     auto attempt = [&](const json& sys, kind k = kind::ws) {
         test_client c(k, f.port(k));
@@ -356,9 +361,8 @@ TEST_CASE("resume: tokens that do not resume get a new session; the parked sessi
         return std::uint64_t{0};
     };
     seen a, b;
-    const std::string ta = park(a);
-    const std::string tb = park(b);
-    REQUIRE(hearth::testing::eventually([&] { return f.g->parked_count() == 2; }, 5s));
+    const std::string ta = park(f, a, 3);  // the response and three ticks
+    const std::string tb = park(f, b, 3);
 
     SECTION("malformed and unknown tokens, and another session's secret, leave the parked sessions alone") {
         CHECK_FALSE(attempt(json{{"resume", "yes"}}));
@@ -396,13 +400,8 @@ TEST_CASE("resume: a count older than the replay buffer holds is refused and end
     auto r = resume_fixture::default_resume();
     r.buffer_packets = 5;
     resume_fixture f(r);
-    auto c = std::make_unique<test_client>(kind::tcp, f.g->tcp_port());
-    const std::string token = c->handshake()["sys"]["resume"]["token"];
     seen s;
-    c->request(1, "feed.start", json{{"count", 20}, {"every_ms", 0}});
-    while (s.ticks.size() < 20) REQUIRE(read_one(*c, s));
-    c->close();
-    REQUIRE(hearth::testing::eventually([&] { return f.g->parked_count() == 1; }, 5s));
+    const std::string token = park(f, s, 20);
     test_client d(kind::tcp, f.g->tcp_port());
     auto hs = d.handshake(json::object(), resume_sys(token, 3));  // packets 4.. are gone
     CHECK(hs["sys"]["resume"]["resumed"] == false);
@@ -434,15 +433,9 @@ TEST_CASE("resume: a replay buffer that would overflow while parked closes the s
     auto r = resume_fixture::default_resume();
     r.buffer_packets = 50;
     resume_fixture f(r);
-    auto c = std::make_unique<test_client>(kind::tcp, f.g->tcp_port());
-    const std::string token = c->handshake()["sys"]["resume"]["token"];
     seen s;
-    c->request(1, "feed.start", json{{"count", 0}});
-    while (s.received < 1) REQUIRE(read_one(*c, s));
-    c->close();
-    REQUIRE(hearth::testing::eventually([&] { return f.g->parked_count() == 1; }, 5s));
-    // A second session asks the feed to push to... itself; the parked one gets pushes through
-    // the group broadcast of a new start from the parked session's view: push 60 to it directly.
+    const std::string token = park(f, s);
+    // 60 pushes to the parked session's ref, from a worker as a service would: over the 50 kept.
     session::ref parked("gate-1", std::stoull(token.substr(0, token.find('.')), nullptr, 16));
     for (int i = 0; i < 60; ++i)
         f.n.worker_at(0).post_function([parked, i](hearth::worker&) {
@@ -574,13 +567,8 @@ TEST_CASE(
 TEST_CASE("resume: a protocol error on a resumed connection ends the session", "[resume]") {
     const kind k = GENERATE(kind::tcp, kind::ws);
     resume_fixture f;
-    auto c = std::make_unique<test_client>(kind::tcp, f.g->tcp_port());
-    const std::string token = c->handshake()["sys"]["resume"]["token"];
     seen s;
-    c->request(1, "feed.start", json{{"count", 0}});
-    while (s.received < 1) REQUIRE(read_one(*c, s));
-    c->close();
-    REQUIRE(hearth::testing::eventually([&] { return f.g->parked_count() == 1; }, 5s));
+    const std::string token = park(f, s);
     test_client d(k, f.port(k));
     auto hs = d.handshake(json::object(), resume_sys(token, s.received));
     REQUIRE(hs["sys"]["resume"]["resumed"] == true);
